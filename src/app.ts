@@ -1,0 +1,119 @@
+import { AuthService, type AuthPolicy } from './auth-service.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { createLogNotifier, createWebhookNotifier, type ResetNotifier } from './notifier.js';
+import { createBcryptHasher } from './passwords.js';
+import { MemoryStore } from './store/memory-store.js';
+import { MongoStore } from './store/mongo-store.js';
+import type { Store } from './store/store.js';
+import { AUTH_SERVICE_NAME, createGrpcServer } from './transport/grpc/server.js';
+
+/** How often the database is pinged to drive health and readiness. */
+const HEALTH_INTERVAL_MS = 1000;
+
+export interface RunningApp {
+  grpcPort: number;
+  /** Whether the database answers and the process is not shutting down. */
+  isReady(): boolean;
+  /** Drains and stops; resolves when everything is closed. */
+  stop(): Promise<void>;
+}
+
+export function policyFrom(config: Config): AuthPolicy {
+  return {
+    defaultTtlSeconds: config.TOKEN_DEFAULT_TTL,
+    maxTtlSeconds: config.TOKEN_MAX_TTL,
+    allowEternalTokens: config.ALLOW_ETERNAL_TOKENS,
+    resetTokenTtlSeconds: config.RESET_TOKEN_TTL,
+    loginMaxFailures: config.LOGIN_MAX_FAILURES,
+    loginLockBaseMs: config.LOGIN_LOCK_BASE_MS,
+    loginLockMaxMs: config.LOGIN_LOCK_MAX_MS,
+    resetMaxPerWindow: config.RESET_MAX_PER_WINDOW,
+    resetWindowMs: config.RESET_WINDOW_SECONDS * 1000,
+  };
+}
+
+function createStore(config: Config, logger: Logger): Store {
+  if (config.MONGODB_URI) {
+    return new MongoStore({ uri: config.MONGODB_URI, dbName: config.MONGODB_DB, logger, sweepIntervalMs: config.SWEEP_INTERVAL_MS });
+  }
+  logger.warn('MONGODB_URI is not set: using the in-memory store; data does not survive a restart');
+  return new MemoryStore();
+}
+
+function createNotifier(config: Config, logger: Logger): ResetNotifier {
+  if (config.RESET_WEBHOOK_URL && config.RESET_WEBHOOK_SECRET) {
+    return createWebhookNotifier({ url: config.RESET_WEBHOOK_URL, secret: config.RESET_WEBHOOK_SECRET }, logger);
+  }
+  logger.warn('RESET_WEBHOOK_URL is not set: reset tokens will be logged (development only)');
+  return createLogNotifier(logger);
+}
+
+/** The composition root: builds every part from the configuration and starts serving. */
+export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
+  const metrics = new Metrics();
+  const store = createStore(config, logger);
+  const service = new AuthService({
+    store,
+    hasher: await createBcryptHasher(config.BCRYPT_COST),
+    notifier: createNotifier(config, logger),
+    policy: policyFrom(config),
+    logger,
+    metrics,
+  });
+
+  let draining = false;
+  let databaseUp = false;
+  let initialized = false;
+  const grpc = createGrpcServer({ service, config, logger, metrics, isDraining: () => draining });
+
+  const setServing = (serving: boolean): void => {
+    const state = serving && !draining ? 'SERVING' : 'NOT_SERVING';
+    grpc.health.setStatus('', state);
+    grpc.health.setStatus(AUTH_SERVICE_NAME, state);
+  };
+
+  /** Brings the store up (indexes included) when it was down, and keeps health in step with it. */
+  const checkDatabase = async (): Promise<void> => {
+    try {
+      if (!initialized) {
+        await store.init();
+        initialized = true;
+      } else {
+        await store.ping();
+      }
+      if (!databaseUp) logger.info('database reachable: serving');
+      databaseUp = true;
+    } catch (err) {
+      if (databaseUp || !initialized) logger.warn({ reason: err instanceof Error ? err.message : 'unknown' }, 'database unreachable: not serving');
+      databaseUp = false;
+    }
+    setServing(databaseUp);
+  };
+
+  await checkDatabase();
+  let checking = false;
+  const monitor = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void checkDatabase().finally(() => (checking = false));
+  }, HEALTH_INTERVAL_MS);
+  monitor.unref();
+
+  const grpcPort = await grpc.listen();
+  logger.info({ grpcPort, store: config.MONGODB_URI ? 'mongodb' : 'memory' }, 'auth-service started');
+
+  return {
+    grpcPort,
+    isReady: () => databaseUp && !draining,
+    async stop() {
+      draining = true;
+      setServing(false);
+      clearInterval(monitor);
+      await grpc.shutdown(config.SHUTDOWN_GRACE_MS);
+      await store.close();
+      logger.info('auth-service stopped');
+    },
+  };
+}

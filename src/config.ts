@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const positiveInt = z.coerce.number().int().positive();
+const optionalString = z.string().min(1).optional();
+
+const schema = z
+  .object({
+    NODE_ENV: z.string().default('development'),
+    GRPC_PORT: port.default(50051),
+    HTTP_PORT: port.default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    MONGODB_URI: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+      .optional(),
+    MONGODB_DB: z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'is not a valid database name').default('auth'),
+    BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
+    TOKEN_DEFAULT_TTL: positiveInt.default(1209600),
+    TOKEN_MAX_TTL: positiveInt.default(31556926),
+    ALLOW_ETERNAL_TOKENS: boolean.default(false),
+    RESET_TOKEN_TTL: positiveInt.default(900),
+    RESET_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+    RESET_WEBHOOK_SECRET: optionalString,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10000),
+    TLS_CERT_FILE: optionalString,
+    TLS_KEY_FILE: optionalString,
+    TLS_CLIENT_CA_FILE: optionalString,
+    /** First lock after LOGIN_MAX_FAILURES consecutive failures; doubles with each further one. */
+    LOGIN_MAX_FAILURES: positiveInt.default(5),
+    LOGIN_LOCK_BASE_MS: positiveInt.default(1000),
+    LOGIN_LOCK_MAX_MS: positiveInt.default(900000),
+    RESET_MAX_PER_WINDOW: positiveInt.default(3),
+    RESET_WINDOW_SECONDS: positiveInt.default(900),
+    /** How often the MongoDB store sweeps expired tokens where the server has no TTL index. */
+    SWEEP_INTERVAL_MS: positiveInt.default(60000),
+  })
+  .superRefine((env, ctx) => {
+    const production = env.NODE_ENV === 'production';
+    const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (production && env.BCRYPT_COST < 10) fail('BCRYPT_COST', 'must be at least 10 in production');
+    if (env.BCRYPT_COST < 10 && env.NODE_ENV !== 'test' && !production) {
+      // Low costs exist for tests only; a developer box still gets the real cost unless it asks for test mode.
+      fail('BCRYPT_COST', 'must be at least 10 unless NODE_ENV=test');
+    }
+    if (env.TOKEN_DEFAULT_TTL > env.TOKEN_MAX_TTL) fail('TOKEN_DEFAULT_TTL', 'must not exceed TOKEN_MAX_TTL');
+    if (production && !env.MONGODB_URI) {
+      fail('MONGODB_URI', 'is required in production (the in-memory store loses data on restart)');
+    }
+    if (production && !env.RESET_WEBHOOK_URL) {
+      fail('RESET_WEBHOOK_URL', 'is required in production (reset tokens are otherwise only logged)');
+    }
+    if (env.RESET_WEBHOOK_URL && !env.RESET_WEBHOOK_SECRET) {
+      fail('RESET_WEBHOOK_SECRET', 'is required when RESET_WEBHOOK_URL is set');
+    }
+    if (Boolean(env.TLS_CERT_FILE) !== Boolean(env.TLS_KEY_FILE)) {
+      fail(env.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together');
+    }
+    if (env.TLS_CLIENT_CA_FILE && !env.TLS_CERT_FILE) fail('TLS_CLIENT_CA_FILE', 'needs TLS_CERT_FILE and TLS_KEY_FILE');
+  });
+
+export type Config = z.infer<typeof schema>;
+
+/** Thrown for a bad environment; its message is the one line to print. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and checks the environment; empty variables count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const variable = issue?.path.join('.') ?? 'environment';
+  // Never echo the value: MONGODB_URI and secrets may be in it.
+  throw new ConfigError(`invalid configuration: ${variable} ${issue?.message ?? 'is invalid'}`);
+}

@@ -1,0 +1,68 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric of the service, on its own registry. Labels hold only names chosen by the code
+ * (RPC, route pattern, status, outcome), never a value a caller sent.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly grpcCalls = new Counter({
+    name: 'auth_grpc_calls_total',
+    help: 'gRPC calls by method and status code',
+    labelNames: ['method', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly grpcDuration = new Histogram({
+    name: 'auth_grpc_call_duration_seconds',
+    help: 'gRPC call latency by method and status code',
+    labelNames: ['method', 'code'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly httpRequests = new Counter({
+    name: 'auth_http_requests_total',
+    help: 'REST requests by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'auth_http_request_duration_seconds',
+    help: 'REST request latency by route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly logins = new Counter({
+    name: 'auth_logins_total',
+    help: 'Login attempts by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokensIssued = new Counter({
+    name: 'auth_tokens_issued_total',
+    help: 'Tokens issued by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tokensRevoked = new Counter({
+    name: 'auth_tokens_revoked_total',
+    help: 'Tokens revoked by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
+
+export type LoginOutcome = 'success' | 'failure' | 'throttled';
+export type TokenKind = 'access' | 'reset';
+export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-set' | 'password-changed';

@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { Server, ServerCredentials, status, type handleUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import { fileURLToPath } from 'node:url';
+import type { AuthService } from '../../auth-service.js';
+import type { Config } from '../../config.js';
+import { AuthError, ErrorCode, toAuthError } from '../../errors.js';
+import { AuthServiceService } from '../../gen/auth/v1/auth.js';
+import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics.js';
+import { authRpcs, type AuthRpcs, type RpcName } from './handlers.js';
+import { toServiceError } from './status.js';
+
+export const AUTH_SERVICE_NAME = 'auth.v1.AuthService';
+const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
+/** Requests are small; anything near this is abuse. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+export interface GrpcServerDeps {
+  service: AuthService;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** Refuses new calls (UNAVAILABLE) while the process shuts down. */
+  isDraining: () => boolean;
+}
+
+/** Wraps one RPC: refusal while draining, AuthError mapping, a log line and metrics per call. */
+function unary<M extends RpcName>(method: M, rpc: AuthRpcs[M], deps: GrpcServerDeps, inFlight: Set<Promise<unknown>>): handleUnaryCall<Parameters<AuthRpcs[M]>[0], Awaited<ReturnType<AuthRpcs[M]>>> {
+  const rpcName = AuthServiceService[method].path.split('/').pop() ?? method;
+  return (call, callback) => {
+    const started = process.hrtime.bigint();
+    const finish = (code: status, reason?: string): void => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const codeName = status[code];
+      deps.metrics.grpcCalls.inc({ method: rpcName, code: codeName });
+      deps.metrics.grpcDuration.observe({ method: rpcName, code: codeName }, seconds);
+      const line = { rpc: rpcName, code: codeName, reason, ms: Math.round(seconds * 1e4) / 10 };
+      if (code === status.INTERNAL) deps.logger.error(line, 'call failed');
+      else if (code === status.OK) deps.logger.debug(line, 'call');
+      else deps.logger.warn(line, 'call failed');
+    };
+    if (deps.isDraining()) {
+      const error = new AuthError(ErrorCode.SERVICE_UNAVAILABLE, 'server is shutting down');
+      finish(status.UNAVAILABLE, error.code);
+      callback(toServiceError(error));
+      return;
+    }
+    const work = rpc(call.request as never, call.metadata).then(
+      (response) => {
+        finish(status.OK);
+        callback(null, response as never);
+      },
+      (err: unknown) => {
+        const error = toAuthError(err);
+        const serviceError = toServiceError(error);
+        finish(serviceError.code ?? status.UNKNOWN, error.code);
+        callback(serviceError);
+      },
+    );
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+}
+
+export interface GrpcServer {
+  health: HealthImplementation;
+  /** Resolves with the bound port. */
+  listen(): Promise<number>;
+  /** Waits for calls in flight (up to graceMs), then closes every connection. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
+  const server = new Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  });
+  const rpcs = authRpcs(deps.service);
+  const inFlight = new Set<Promise<unknown>>();
+  const implementation: UntypedServiceImplementation = {};
+  for (const method of Object.keys(AuthServiceService) as RpcName[]) {
+    implementation[method] = unary(method, rpcs[method] as AuthRpcs[typeof method], deps, inFlight);
+  }
+  server.addService(AuthServiceService, implementation);
+
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [AUTH_SERVICE_NAME]: 'NOT_SERVING' });
+  health.addToServer(server);
+  const definition = loadSync('auth/v1/auth.proto', { includeDirs: [PROTO_DIR] });
+  new ReflectionService(definition).addToServer(server);
+
+  return {
+    health,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.bindAsync(`${deps.config.HOST}:${deps.config.GRPC_PORT}`, credentials(deps.config), (err, port) =>
+          err ? reject(err) : resolve(port),
+        );
+      }),
+    async shutdown(graceMs) {
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+function credentials(config: Config): ServerCredentials {
+  if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return ServerCredentials.createInsecure();
+  const rootCerts = config.TLS_CLIENT_CA_FILE ? readFileSync(config.TLS_CLIENT_CA_FILE) : null;
+  return ServerCredentials.createSsl(
+    rootCerts,
+    [{ cert_chain: readFileSync(config.TLS_CERT_FILE), private_key: readFileSync(config.TLS_KEY_FILE) }],
+    rootCerts !== null,
+  );
+}
