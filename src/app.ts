@@ -8,12 +8,15 @@ import { MemoryStore } from './store/memory-store.js';
 import { MongoStore } from './store/mongo-store.js';
 import type { Store } from './store/store.js';
 import { AUTH_SERVICE_NAME, createGrpcServer } from './transport/grpc/server.js';
+import { createHttpServer } from './transport/http/server.js';
 
 /** How often the database is pinged to drive health and readiness. */
 const HEALTH_INTERVAL_MS = 1000;
 
 export interface RunningApp {
   grpcPort: number;
+  /** undefined when HTTP_PORT=0 disables REST. */
+  httpPort: number | undefined;
   /** Whether the database answers and the process is not shutting down. */
   isReady(): boolean;
   /** Drains and stops; resolves when everything is closed. */
@@ -54,6 +57,9 @@ function createNotifier(config: Config, logger: Logger): ResetNotifier {
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
   const metrics = new Metrics();
   const store = createStore(config, logger);
+  let draining = false;
+  let databaseUp = false;
+  let initialized = false;
   const service = new AuthService({
     store,
     hasher: await createBcryptHasher(config.BCRYPT_COST),
@@ -61,11 +67,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     policy: policyFrom(config),
     logger,
     metrics,
+    storeAvailable: () => databaseUp,
   });
 
-  let draining = false;
-  let databaseUp = false;
-  let initialized = false;
   const grpc = createGrpcServer({ service, config, logger, metrics, isDraining: () => draining });
 
   const setServing = (serving: boolean): void => {
@@ -101,17 +105,24 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   }, HEALTH_INTERVAL_MS);
   monitor.unref();
 
+  const isReady = (): boolean => databaseUp && !draining;
+  const http =
+    config.HTTP_PORT === 0
+      ? undefined
+      : createHttpServer({ service, config, logger, metrics, isReady, isDraining: () => draining });
   const grpcPort = await grpc.listen();
-  logger.info({ grpcPort, store: config.MONGODB_URI ? 'mongodb' : 'memory' }, 'auth-service started');
+  const httpPort = await http?.listen();
+  logger.info({ grpcPort, httpPort, store: config.MONGODB_URI ? 'mongodb' : 'memory' }, 'auth-service started');
 
   return {
     grpcPort,
-    isReady: () => databaseUp && !draining,
+    httpPort,
+    isReady,
     async stop() {
       draining = true;
       setServing(false);
       clearInterval(monitor);
-      await grpc.shutdown(config.SHUTDOWN_GRACE_MS);
+      await Promise.all([grpc.shutdown(config.SHUTDOWN_GRACE_MS), http?.close(config.SHUTDOWN_GRACE_MS)]);
       await store.close();
       logger.info('auth-service stopped');
     },

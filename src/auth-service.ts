@@ -32,6 +32,8 @@ export interface AuthServiceDeps {
   logger: Logger;
   metrics?: Metrics;
   now?: () => Date;
+  /** False while health checks find the database down: calls then fail fast instead of waiting on the driver. */
+  storeAvailable?: () => boolean;
 }
 
 export interface LoginInput {
@@ -132,6 +134,7 @@ export class AuthService {
   private readonly logger: Logger;
   private readonly metrics: Metrics | undefined;
   private readonly now: () => Date;
+  private readonly storeAvailable: () => boolean;
 
   constructor(deps: AuthServiceDeps) {
     this.store = deps.store;
@@ -141,6 +144,7 @@ export class AuthService {
     this.logger = deps.logger;
     this.metrics = deps.metrics;
     this.now = deps.now ?? (() => new Date());
+    this.storeAvailable = deps.storeAvailable ?? (() => true);
   }
 
   login(input: LoginInput): Promise<LoginResult> {
@@ -306,6 +310,7 @@ export class AuthService {
   /** Runs a use case so that whatever it throws leaves as an AuthError. */
   private async run<T>(useCase: () => Promise<T>): Promise<T> {
     try {
+      if (!this.storeAvailable()) throw new StoreUnavailableError(new Error('health check failed'));
       return await useCase();
     } catch (err) {
       const error = toAuthError(err);

@@ -2,6 +2,7 @@ import { AuthError, ErrorCode } from './errors.js';
 
 /** Field rules of SPEC.md, shared by every use case. Each returns the normalized value or throws. */
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 // Pragmatic: one @, a dot in the domain, no spaces or control characters. Deliverability is the notifier's problem.
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@.]+$/u;

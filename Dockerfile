@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# auth-service image: stage 1 installs everything and builds (buf generate + tsc -> dist/),
+# stage 2 holds production dependencies, dist/ and proto/ only.
+#
+# Build:  docker build -t auth-service .
+# Run:    docker run -p 50051:50051 -p 3000:3000 \
+#           -e MONGODB_URI=... -e RESET_WEBHOOK_URL=... -e RESET_WEBHOOK_SECRET=... auth-service
+#
+# No Docker engine runs where this project is developed: scripts/image-smoke.sh reads this file and
+# performs its steps (FROM/ARG/ENV/WORKDIR/COPY/RUN/USER/EXPOSE/CMD) in clean directories, then starts
+# the result against FerretDB (test/deploy/image.test.ts runs it in `npm test`). Keep to those
+# instructions, shell-form RUN and exec-form CMD, or teach the script the new ones.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY buf.yaml buf.gen.yaml tsconfig.json tsconfig.build.json ./
+COPY proto ./proto
+COPY src ./src
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The gRPC server loads proto/auth/v1/auth.proto at run time (reflection), from ../../../proto
+# relative to dist/transport/grpc/server.js.
+COPY proto ./proto
+# uid/gid 1000 is the base image's `node` user. Numeric, so that Kubernetes' runAsNonRoot can
+# verify it. Everything under /app stays owned by root: the app cannot change its own code.
+USER 1000:1000
+EXPOSE 50051 3000
+# node runs as PID 1 and receives SIGTERM/SIGINT itself (no shell in between): the service handles
+# both (health NOT_SERVING, drain up to SHUTDOWN_GRACE_MS, close the database, exit 0), so neither
+# `docker run --init` nor tini is needed. It spawns no child processes, so there are no zombies to reap.
+CMD ["node", "dist/main.js"]

@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './net.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export interface ServerProcess {
+  grpcAddress: string;
+  grpcPort: number;
+  httpPort: number;
+  httpUrl: string;
+  child: ChildProcess;
+  /** Every line the process wrote to stdout and stderr so far. */
+  output: string[];
+  /** Parsed JSON log lines of stdout. */
+  logs(): Array<Record<string, unknown>>;
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Sends the signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the built server (`dist/main.js`, made by `npm run build`) as a real process on free
+ * ports, and resolves once it logs that it started. Uses the embedded store unless `MONGODB_URI` is given.
+ */
+export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const grpcPort = Number(env.GRPC_PORT ?? (await freePort()));
+  const httpPort = Number(env.HTTP_PORT ?? (await freePort()));
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      BCRYPT_COST: '4',
+      LOG_LEVEL: 'info',
+      ...env,
+      GRPC_PORT: String(grpcPort),
+      HTTP_PORT: String(httpPort),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const waiters = new Set<() => void>();
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) => {
+      output.push(line);
+      for (const wake of waiters) wake();
+    });
+  }
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  process.once('exit', () => child.kill('SIGKILL'));
+
+  const logs = () =>
+    output.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+
+  const waitForLog: ServerProcess['waitForLog'] = (predicate, timeoutMs = 15000) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const found = logs().find(predicate);
+        if (!found) return false;
+        cleanup();
+        resolve(found);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for a log line; output:\n${output.slice(-20).join('\n')}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+      };
+      const wake = () => void check();
+      if (check()) return;
+      waiters.add(wake);
+      void exited.then(() => {
+        if (waiters.has(wake)) {
+          cleanup();
+          reject(new Error(`server exited before the log line; output:\n${output.slice(-20).join('\n')}`));
+        }
+      });
+    });
+
+  await waitForLog((line) => line.msg === 'auth-service started');
+  return {
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    grpcPort,
+    httpPort,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    child,
+    output,
+    logs,
+    waitForLog,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
