@@ -46,12 +46,12 @@ export interface ServiceFixture {
   clock: TestClock;
 }
 
-export async function createTestService(policy: Partial<AuthPolicy> = {}, store: Store = new MemoryStore()): Promise<ServiceFixture> {
+export async function createTestService(policy: Partial<AuthPolicy> = {}, store: Store = new MemoryStore(), bcryptCost = 4): Promise<ServiceFixture> {
   const clock = new TestClock();
   const notifier = new CapturingNotifier();
   const service = new AuthService({
     store,
-    hasher: await createBcryptHasher(4),
+    hasher: await createBcryptHasher(bcryptCost),
     notifier,
     policy: { ...testPolicy, ...policy },
     logger: pino({ level: 'silent' }),

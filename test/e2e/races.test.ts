@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { connect, errorDetails, type Client } from '../support/grpc-client.js';
+import { startMongo } from '../support/mongo.js';
+import { startServer, type ServerProcess } from '../support/server-process.js';
+import { startWebhookReceiver } from '../support/webhook.js';
+
+const PASSWORD = 'correct horse battery';
+const loginRequest = (email: string, password = PASSWORD) => ({ email, username: '', password, realm: '', ttlSeconds: 0, includeUser: false });
+const validateRequest = (accessToken: string) => ({ accessToken, requiredScopes: [], includeUser: false });
+
+describe('two service processes on one database', () => {
+  let mongo: Awaited<ReturnType<typeof startMongo>>;
+  let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let servers: ServerProcess[];
+  let a: Client;
+  let b: Client;
+
+  before(async () => {
+    mongo = await startMongo();
+    webhook = await startWebhookReceiver();
+    const env = { MONGODB_URI: mongo.uri, MONGODB_DB: mongo.dbName, RESET_WEBHOOK_URL: webhook.url, RESET_WEBHOOK_SECRET: 'secret' };
+    servers = await Promise.all([startServer(env), startServer(env)]);
+    [a, b] = servers.map((server) => connect(server.grpcAddress)) as [Client, Client];
+  });
+
+  after(async () => {
+    a.close();
+    b.close();
+    await Promise.all(servers.map((server) => server.stop()));
+    await webhook.close();
+    await mongo.stop();
+  });
+
+  it('lets exactly one of concurrent CreateUser calls with one email win, across processes', async () => {
+    const results = await Promise.allSettled(
+      [a, b, a, b, a, b].map((client, i) => client.createUser({ email: 'Same@Example.com', username: '', password: `${PASSWORD}${i}`, realm: '' })),
+    );
+    assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        const err = result.reason as ServiceError;
+        assert.equal(err.code, status.ALREADY_EXISTS);
+        assert.equal(errorDetails(err).reason, 'EMAIL_EXISTS');
+      }
+    }
+  });
+
+  it('sees a logout on one process at once on the other', async () => {
+    await a.createUser({ email: 'logout@example.com', username: '', password: PASSWORD, realm: '' });
+    const token = (await a.login(loginRequest('logout@example.com'))).accessToken?.id ?? '';
+    assert.equal((await b.validateToken(validateRequest(token))).active, true);
+    await a.logout({ accessToken: token, allSessions: false });
+    assert.equal((await b.validateToken(validateRequest(token))).active, false);
+  });
+
+  it('sees a password change on one process at once on the other', async () => {
+    await b.createUser({ email: 'change@example.com', username: '', password: PASSWORD, realm: '' });
+    const kept = (await a.login(loginRequest('change@example.com'))).accessToken?.id ?? '';
+    const other = (await b.login(loginRequest('change@example.com'))).accessToken?.id ?? '';
+    await a.changePassword({ accessToken: kept, oldPassword: PASSWORD, newPassword: 'a changed password' });
+    assert.equal((await b.validateToken(validateRequest(other))).active, false);
+    assert.equal((await b.validateToken(validateRequest(kept))).active, true);
+    await assert.rejects(b.login(loginRequest('change@example.com')), { code: status.UNAUTHENTICATED });
+    assert.ok((await b.login(loginRequest('change@example.com', 'a changed password'))).accessToken);
+  });
+
+  it('lets exactly one SetPassword win when two processes race with one reset token', async () => {
+    await a.createUser({ email: 'reset@example.com', username: '', password: PASSWORD, realm: '' });
+    const count = webhook.deliveries.length;
+    await b.resetPassword({ email: 'reset@example.com', realm: '' });
+    const resetToken = (await webhook.waitFor(count + 1)).body.token;
+    const results = await Promise.allSettled([
+      a.setPassword({ resetToken, newPassword: 'password from a' }),
+      b.setPassword({ resetToken, newPassword: 'password from b' }),
+    ]);
+    assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
+  });
+
+  it('shares the login throttle between processes', async () => {
+    await a.createUser({ email: 'throttle@example.com', username: '', password: PASSWORD, realm: '' });
+    for (const client of [a, b, a, b, a]) {
+      await assert.rejects(client.login(loginRequest('throttle@example.com', 'wrong password')), { code: status.UNAUTHENTICATED });
+    }
+    await assert.rejects(b.login(loginRequest('throttle@example.com')), (err: ServiceError) => {
+      assert.equal(err.code, status.RESOURCE_EXHAUSTED);
+      assert.equal(errorDetails(err).reason, 'TOO_MANY_ATTEMPTS');
+      assert.ok((errorDetails(err).retryDelaySeconds ?? 0) >= 1);
+      return true;
+    });
+  });
+
+  it('never lets a token survive a logout that raced its validation', async () => {
+    await a.createUser({ email: 'race@example.com', username: '', password: PASSWORD, realm: '' });
+    for (let round = 0; round < 5; round++) {
+      const token = (await a.login(loginRequest('race@example.com'))).accessToken?.id ?? '';
+      const validations = Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).validateToken(validateRequest(token)));
+      const logout = b.logout({ accessToken: token, allSessions: false });
+      await Promise.all([logout, ...validations]);
+      // Whatever the interleaving, once the logout has answered the token is dead everywhere.
+      assert.equal((await a.validateToken(validateRequest(token))).active, false);
+      assert.equal((await b.validateToken(validateRequest(token))).active, false);
+    }
+  });
+});
