@@ -157,8 +157,18 @@ let stage;
 const basePath = [dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
   .filter((dir, i, all) => all.indexOf(dir) === i)
   .join(':');
-// The host npm cache stands for a build cache: it makes `npm ci` fast and changes nothing it installs.
-const npmCache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
+// The image's npm cache (/root/.npm) starts as a copy of this machine's, as a BuildKit cache mount
+// would: `npm ci` gets faster and installs the same thing. A copy, because a RUN may clean it.
+const hostNpmCache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
+function seedNpmCache(target) {
+  if (existsSync(target)) return;
+  mkdirSync(dirname(target), { recursive: true });
+  if (hostNpmCache && existsSync(hostNpmCache)) {
+    const copy = spawnSync('cp', ['-a', hostNpmCache, target], { stdio: ['ignore', 2, 2] });
+    if (copy.status === 0) return;
+  }
+  mkdirSync(target, { recursive: true });
+}
 
 function inStage(path) {
   const absolute = posix.resolve(stage.workdir, path);
@@ -217,12 +227,11 @@ function run(command) {
   const env = {
     PATH: basePath,
     HOME: join(stage.root, 'root'),
-    npm_config_cache: npmCache,
     npm_config_prefer_offline: 'true',
     npm_config_update_notifier: 'false',
     ...stage.env,
   };
-  mkdirSync(env.HOME, { recursive: true });
+  seedNpmCache(join(env.HOME, '.npm'));
   const user = stage.user === 'root' || stage.user === '0' || stage.user === '0:0' ? [] : userArgs(stage.user);
   const [file, ...argv] = [...user, '/bin/sh', '-c', command];
   log(`[${stage.name}] RUN ${command}`);

@@ -4,7 +4,8 @@
 # script starts the resulting image's CMD the way a container would: as the image's USER, in its WORKDIR,
 # with only the image's ENV plus what production requires (MONGODB_URI to a FerretDB started here,
 # RESET_WEBHOOK_URL/SECRET). It waits for grpc.health.v1 SERVING (grpc-health-probe), makes real calls
-# (grpcurl through reflection, HTTP /healthz and /readyz), sends SIGTERM and expects exit code 0.
+# (grpcurl list through reflection, CreateUser and Login, HTTP /healthz and /readyz), sends SIGTERM and
+# expects exit code 0.
 #
 # Usage: scripts/image-smoke.sh     (IMAGE_SMOKE_KEEP=1 keeps the temporary directory for a look)
 # With MONGODB_URI set, that database is used instead of a FerretDB started here.
@@ -17,7 +18,7 @@ pids=()
 say() { echo "image-smoke: $*" >&2; }
 cleanup() {
   local pid
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do { kill -KILL "$pid" && wait "$pid"; } 2>/dev/null || true; done
   if [ -n "${IMAGE_SMOKE_KEEP:-}" ]; then say "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -107,13 +108,15 @@ done
 [[ "$health" == *SERVING* ]] || die "unexpected health answer: $health"
 say "grpc-health-probe: $health"
 
-# Real calls: reflection needs proto/ in the image, CreateUser/Login need bcrypt's native addon and the
-# MongoDB driver from the production install.
+# Real calls: reflection needs proto/ in the image (the server loads it at start), CreateUser/Login need
+# bcrypt's native addon and the MongoDB driver from the production install. The calls name the proto
+# file so that this checks the image; test/e2e/third-party-clients.test.ts checks calls through reflection.
 "$bin/grpcurl" -plaintext "$addr" list > "$work/list.txt" || die "grpcurl list failed"
 grep -qx 'auth.v1.AuthService' "$work/list.txt" || die "reflection does not list auth.v1.AuthService: $(cat "$work/list.txt")"
-"$bin/grpcurl" -plaintext -d '{"email":"smoke@example.com","password":"image-smoke-password"}' "$addr" auth.v1.AuthService/CreateUser \
+grpcurl=("$bin/grpcurl" -plaintext -import-path "$repo/proto" -proto auth/v1/auth.proto)
+"${grpcurl[@]}" -d '{"email":"smoke@example.com","password":"image-smoke-password"}' "$addr" auth.v1.AuthService/CreateUser \
   > "$work/create.json" || die "CreateUser failed: $(cat "$work/create.json")"
-"$bin/grpcurl" -plaintext -d '{"email":"smoke@example.com","password":"image-smoke-password"}' "$addr" auth.v1.AuthService/Login \
+"${grpcurl[@]}" -d '{"email":"smoke@example.com","password":"image-smoke-password"}' "$addr" auth.v1.AuthService/Login \
   > "$work/login.json" || die "Login failed"
 node -e 'const a=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.exit(/^[0-9A-Za-z]{64}$/.test(a.accessToken?.id)?0:1)' "$work/login.json" ||
   die "Login answered without a 64-character token"

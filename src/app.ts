@@ -90,7 +90,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       if (!databaseUp) logger.info('database reachable: serving');
       databaseUp = true;
     } catch (err) {
-      if (databaseUp || !initialized) logger.warn({ reason: err instanceof Error ? err.message : 'unknown' }, 'database unreachable: not serving');
+      // The driver's own message (host and port, never credentials) says why.
+      const reason = err instanceof Error ? ((err.cause instanceof Error ? err.cause : err).message) : 'unknown';
+      if (databaseUp || !initialized) logger.warn({ reason }, 'database unreachable: not serving');
       databaseUp = false;
     }
     setServing(databaseUp);

@@ -75,8 +75,8 @@ describe('configuration', () => {
   it('refuses a bad value with one line naming the variable', async () => {
     for (const [env, variable] of [
       [{ GRPC_PORT: 'http' }, 'GRPC_PORT'],
-      [{ NODE_ENV: 'production', RESET_WEBHOOK_URL: 'http://127.0.0.1:1/x', RESET_WEBHOOK_SECRET: 's' }, 'MONGODB_URI'],
-      [{ NODE_ENV: 'production', MONGODB_URI: 'mongodb://127.0.0.1:1/' }, 'RESET_WEBHOOK_URL'],
+      [{ NODE_ENV: 'production', BCRYPT_COST: '10', RESET_WEBHOOK_URL: 'http://127.0.0.1:1/x', RESET_WEBHOOK_SECRET: 's' }, 'MONGODB_URI'],
+      [{ NODE_ENV: 'production', BCRYPT_COST: '10', MONGODB_URI: 'mongodb://127.0.0.1:1/' }, 'RESET_WEBHOOK_URL'],
     ] as const) {
       const error = await startServer(env).then(
         () => assert.fail(`started with ${JSON.stringify(env)}`),

@@ -1,0 +1,70 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expectNoErrors, type Load } from './load.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The ghz binary, built by scripts/tools.sh into its cache on first use. */
+export function ghzBinary(): string {
+  const out = execFileSync('bash', [join(ROOT, 'scripts/tools.sh'), 'ghz'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return join(out.trim().split('\n').at(-1) ?? '', 'ghz');
+}
+
+export interface GhzRun {
+  address: string;
+  /** e.g. 'ValidateToken': a method of auth.v1.AuthService. */
+  method: string;
+  /** Requests, sent round-robin (ghz cycles through an array of messages). */
+  data: object[];
+  concurrency: number;
+  /** Run for this long... */
+  seconds?: number;
+  /** ...or for this many requests. */
+  total?: number;
+  /** Open-loop rate limit; unset means as fast as the server answers. */
+  rps?: number;
+}
+
+interface GhzReport {
+  count: number;
+  rps: number;
+  statusCodeDistribution?: Record<string, number>;
+  errorDistribution?: Record<string, number>;
+  latencyDistribution: Array<{ percentage: number; latency: number }> | null;
+}
+
+/**
+ * One ghz run over the proto file (no reflection, so the baseline server needs none). ghz gets one
+ * core (--cpus 1), leaving the other to the server, and in-flight calls at the end of a timed run
+ * are left out of the tally (--duration-stop ignore) rather than counted as failures.
+ */
+export async function ghz(binary: string, run: GhzRun): Promise<Load> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-ghz-'));
+  try {
+    const dataFile = join(dir, 'data.json');
+    const reportFile = join(dir, 'report.json');
+    writeFileSync(dataFile, JSON.stringify(run.data));
+    const args = [
+      '--insecure', '--proto', join(ROOT, 'proto/auth/v1/auth.proto'), '--import-paths', join(ROOT, 'proto'),
+      '--call', `auth.v1.AuthService/${run.method}`, '--data-file', dataFile,
+      '--concurrency', String(run.concurrency), '--connections', '1', '--cpus', '1',
+      '--duration-stop', 'ignore', '--format', 'json', '--output', reportFile,
+      ...(run.seconds ? ['--duration', `${run.seconds}s`] : ['--total', String(run.total ?? 1000)]),
+      ...(run.rps ? ['--rps', String(Math.round(run.rps))] : []),
+      run.address,
+    ];
+    await new Promise<void>((resolve, reject) =>
+      execFile(binary, args, { maxBuffer: 1 << 20 }, (err, _stdout, stderr) => (err ? reject(new Error(`ghz failed: ${stderr}`, { cause: err })) : resolve())),
+    );
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as GhzReport;
+    const ok = report.statusCodeDistribution?.OK ?? 0;
+    const percentile = (p: number) => (report.latencyDistribution?.find((entry) => entry.percentage === p)?.latency ?? NaN) / 1e6;
+    const load = { rps: report.rps, p50Ms: percentile(50), p99Ms: percentile(99), ok, errors: report.count - ok };
+    return expectNoErrors(`ghz ${run.method} on ${run.address}`, load, JSON.stringify(report.errorDistribution ?? {}));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

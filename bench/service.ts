@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/support/net.js';
+import { waitServing } from './health.js';
+import { track } from './procs.js';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+export interface Service {
+  pid: number;
+  grpcAddress: string;
+  httpUrl: string;
+  /** From spawn to the first SERVING health answer. */
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the built service (dist/main.js) as production would run it, apart from the store:
+ * embedded unless `mongo` is given. Ready when health says SERVING, which works at any LOG_LEVEL.
+ * `nodeArgs` go to node itself (run.ts passes --cpu-prof there).
+ */
+export async function startService(
+  bcryptCost: number,
+  mongo?: { uri: string; dbName: string },
+  nodeArgs: string[] = [],
+): Promise<Service> {
+  const grpcPort = await freePort();
+  const httpPort = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      GRPC_PORT: String(grpcPort),
+      HTTP_PORT: String(httpPort),
+      BCRYPT_COST: String(bcryptCost),
+      LOG_LEVEL: 'warn',
+      ...(mongo ? { MONGODB_URI: mongo.uri, MONGODB_DB: mongo.dbName } : {}),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stop = track(child);
+  const grpcAddress = `127.0.0.1:${grpcPort}`;
+  try {
+    await Promise.race([
+      waitServing(grpcAddress, 20_000),
+      once(child, 'exit').then(([code]) => Promise.reject(new Error(`service exited with ${String(code)} during start`))),
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { pid: child.pid!, grpcAddress, httpUrl: `http://127.0.0.1:${httpPort}`, startMs: performance.now() - started, stop };
+}

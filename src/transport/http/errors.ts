@@ -1,0 +1,82 @@
+import type { FastifyReply } from 'fastify';
+import { AuthError, toAuthError, type ErrorKind } from '../../errors.js';
+import { validationError } from './schemas.js';
+
+/** REST status of each kind of AuthError (SPEC.md's error table; 422 where LoopBack answers 422). */
+const statusOf: Record<ErrorKind, number> = {
+  'invalid-argument': 400,
+  unprocessable: 422,
+  unauthenticated: 401,
+  'already-exists': 422,
+  'resource-exhausted': 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** What a failed request answers: LoopBack's `{"error":{statusCode,name,message,code}}` plus headers. */
+export interface HttpFailure {
+  status: number;
+  code: string;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * A failure of the HTTP layer itself, before any use case runs (unknown route, unreadable body).
+ * Its codes are not SPEC codes because the SPEC table has no row for them.
+ */
+export class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+export const notFound = (): RequestError => new RequestError(404, 'NOT_FOUND', 'no such route');
+
+interface FrameworkError {
+  statusCode?: unknown;
+  validation?: unknown;
+  validationContext?: unknown;
+}
+
+/** Fastify's own errors (schema, body parsing, limits), with fixed messages: theirs may quote the body. */
+function frameworkFailure(err: unknown): HttpFailure | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { statusCode, validation, validationContext } = err as FrameworkError;
+  if (Array.isArray(validation)) {
+    return failureOf(validationError(validation, typeof validationContext === 'string' ? validationContext : undefined));
+  }
+  const status = typeof statusCode === 'number' ? statusCode : 0;
+  if (status === 413) return failureOf(new RequestError(413, 'PAYLOAD_TOO_LARGE', 'request body is too large'));
+  if (status === 415) {
+    return failureOf(
+      new RequestError(415, 'UNSUPPORTED_MEDIA_TYPE', 'body must be application/json or application/x-www-form-urlencoded'),
+    );
+  }
+  if (status >= 400 && status < 500) return failureOf(new RequestError(400, 'INVALID_ARGUMENT', 'malformed request body'));
+  return undefined;
+}
+
+/** The one mapping from anything thrown while serving a request to its REST answer. */
+export function failureOf(err: unknown): HttpFailure {
+  if (err instanceof RequestError) return { status: err.status, code: err.code, message: err.message };
+  const framework = err instanceof AuthError ? undefined : frameworkFailure(err);
+  if (framework) return framework;
+  const error = toAuthError(err);
+  const failure: HttpFailure = { status: statusOf[error.kind], code: error.code, message: error.message };
+  if (error.retryAfterMs !== undefined) failure.retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+  return failure;
+}
+
+export function sendFailure(reply: FastifyReply, failure: HttpFailure): FastifyReply {
+  if (failure.retryAfterSeconds !== undefined) void reply.header('retry-after', String(failure.retryAfterSeconds));
+  return reply
+    .code(failure.status)
+    .type('application/json; charset=utf-8')
+    .send({ error: { statusCode: failure.status, name: 'Error', message: failure.message, code: failure.code } });
+}

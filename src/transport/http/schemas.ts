@@ -1,0 +1,101 @@
+import type { FastifySchemaValidationError } from 'fastify';
+import { AuthError, ErrorCode } from '../../errors.js';
+
+/**
+ * Request schemas of the REST routes, built from one field list per route, and the mapping of a
+ * schema failure to the SPEC code of the field that failed. Schemas check types only; the rules
+ * (email syntax, password length, ttl range) stay in the use cases so that gRPC and REST agree.
+ */
+
+type FieldKind = 'string' | 'integer' | 'strings';
+export type FieldSpec = Readonly<Record<string, FieldKind>>;
+
+type ValueOf<K extends FieldKind> = K extends 'string' ? string : K extends 'integer' ? number | string : string[] | string;
+/**
+ * A body that passed its schema. Every field may be absent or null (LoopBack clients send null for
+ * "not given"); integers arrive as digit strings from forms, string lists as one string from forms.
+ */
+export type BodyOf<S extends FieldSpec> = { [F in keyof S]?: ValueOf<S[F]> | null };
+
+// JSON carries real types: no coercion, so {"ttl":"abc"} and {"email":{"$ne":null}} fail here.
+const jsonKinds: Record<FieldKind, object> = {
+  string: { type: ['string', 'null'] },
+  integer: { type: ['integer', 'null'] },
+  strings: { type: ['array', 'null'], items: { type: 'string' }, maxItems: 32 },
+};
+
+// A form body is all strings: an integer is a digit string ('' for "not given"), a list may be one value.
+const formKinds: Record<FieldKind, object> = {
+  string: { type: 'string' },
+  integer: { type: 'string', pattern: '^(-?[0-9]{1,16})?$' },
+  strings: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 32 }] },
+};
+
+function objectSchema(spec: FieldSpec, kinds: Record<FieldKind, object>): object {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(Object.entries(spec).map(([field, kind]) => [field, kinds[kind]])),
+  };
+}
+
+/** The body schema of a route, one per accepted content type (fastify picks it by Content-Type). */
+export function bodySchema(spec: FieldSpec): object {
+  return {
+    content: {
+      'application/json': { schema: objectSchema(spec, jsonKinds) },
+      'application/x-www-form-urlencoded': { schema: objectSchema(spec, formKinds) },
+    },
+  };
+}
+
+export const loginFields = { email: 'string', username: 'string', password: 'string', realm: 'string', ttl: 'integer' } as const;
+export const resetFields = { email: 'string', realm: 'string' } as const;
+export const setPasswordFields = { newPassword: 'string' } as const;
+export const changePasswordFields = { oldPassword: 'string', newPassword: 'string' } as const;
+export const createUserFields = { email: 'string', username: 'string', password: 'string', realm: 'string' } as const;
+export const validateFields = { accessToken: 'string', requiredScopes: 'strings' } as const;
+
+/** Query parameters are strings; a repeated one arrives as an array and fails `type: 'string'`. */
+const tokenQuery = { access_token: { type: 'string' } };
+// LoopBack lower-cases `include`; 'User' works there too.
+const includeQuery = { include: { type: 'string', pattern: '^[Uu][Ss][Ee][Rr]$' } };
+
+export const queries = {
+  login: { type: 'object', properties: { ...includeQuery } },
+  logout: { type: 'object', properties: { ...tokenQuery, all: { type: 'string', enum: ['true', 'false', '1', '0'] } } },
+  token: { type: 'object', properties: { ...tokenQuery } },
+  validate: { type: 'object', properties: { ...tokenQuery, ...includeQuery } },
+} as const;
+
+export interface TokenQuery {
+  access_token?: string;
+}
+export interface IncludeQuery {
+  include?: string;
+}
+export interface LogoutQuery extends TokenQuery {
+  all?: 'true' | 'false' | '1' | '0';
+}
+
+/**
+ * The SPEC code for a field of the wrong type. Passwords count as "not given" (PASSWORD_REQUIRED):
+ * the SPEC has no code for a malformed password and INVALID_PASSWORD means a wrong old password.
+ */
+const fieldCodes: Readonly<Record<string, ErrorCode>> = {
+  email: ErrorCode.INVALID_EMAIL,
+  ttl: ErrorCode.INVALID_TTL,
+  password: ErrorCode.PASSWORD_REQUIRED,
+  oldPassword: ErrorCode.PASSWORD_REQUIRED,
+  newPassword: ErrorCode.PASSWORD_REQUIRED,
+};
+
+/** A schema failure as the AuthError of the first field that failed; the message never echoes the value. */
+export function validationError(errors: readonly FastifySchemaValidationError[], context: string | undefined): AuthError {
+  const first = errors[0];
+  const field = first?.instancePath.split('/')[1];
+  const where = context === 'querystring' ? 'query parameter' : 'field';
+  if (!field) return new AuthError(ErrorCode.INVALID_ARGUMENT, `request ${context ?? 'body'} must be an object`);
+  const code = context === 'body' ? (fieldCodes[field] ?? ErrorCode.INVALID_ARGUMENT) : ErrorCode.INVALID_ARGUMENT;
+  // `field` is a key of our schema (ajv reports only declared properties), never a caller's free text.
+  return new AuthError(code, `${where} ${field} has the wrong type or format`);
+}
