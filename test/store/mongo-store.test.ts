@@ -56,11 +56,15 @@ storeContract('MongoStore', async () => {
 
 describe('MongoStore on the database', () => {
   it('creates its indexes idempotently, and reports a refused TTL index once', async () => {
-    const { store, logs, db, teardown } = makeStore();
+    const { store, logs, db, dbName, teardown } = makeStore();
     try {
       await store.init();
       await store.init();
       await Promise.all([store.init(), store.init()]);
+      // A restarted service: a new store on a database whose indexes exist.
+      const restarted = makeStore({ dbName });
+      await restarted.store.init();
+      await restarted.store.close();
       const names = async (collection: string) => (await db.collection(collection).indexes()).map((i) => i.name).sort();
       assert.deepEqual(
         (await names('users')).filter((n) => n !== '_id_'),
