@@ -162,7 +162,7 @@ describe('deploy/k8s manifests', () => {
     const configMap = one('ConfigMap');
     const secret = one('Secret');
     assert.deepEqual(container.envFrom, [{ configMapRef: { name: configMap.metadata.name } }]);
-    for (const [variable, key] of [['MONGODB_URI', 'mongodb-uri'], ['RESET_WEBHOOK_SECRET', 'reset-webhook-secret']]) {
+    for (const [variable, key] of [['MONGODB_URI', 'mongodb-uri'], ['RESET_WEBHOOK_SECRET', 'reset-webhook-secret']] as const) {
       const env = container.env.find((entry: Doc) => entry.name === variable);
       assert.equal(env?.value, undefined, `${variable} is not inline`);
       assert.deepEqual(env?.valueFrom, { secretKeyRef: { name: secret.metadata.name, key } }, variable);

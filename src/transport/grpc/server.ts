@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, status, type handleUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { fileURLToPath } from 'node:url';
 import type { AuthService } from '../../auth-service.js';
 import type { Config } from '../../config.js';
 import { AuthError, ErrorCode, toAuthError } from '../../errors.js';
@@ -11,10 +8,10 @@ import { AuthServiceService } from '../../gen/auth/v1/auth.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { authRpcs, type AuthRpcs, type RpcName } from './handlers.js';
+import { addReflection } from './reflection.js';
 import { toServiceError } from './status.js';
 
 export const AUTH_SERVICE_NAME = 'auth.v1.AuthService';
-const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
 /** Requests are small; anything near this is abuse. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
@@ -86,10 +83,11 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
   }
   server.addService(AuthServiceService, implementation);
 
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [AUTH_SERVICE_NAME]: 'NOT_SERVING' });
+  // '' and the service follow the database (readiness); 'liveness' is SERVING while the process
+  // runs, so that a liveness probe does not restart pods during a database outage.
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [AUTH_SERVICE_NAME]: 'NOT_SERVING', liveness: 'SERVING' });
   health.addToServer(server);
-  const definition = loadSync('auth/v1/auth.proto', { includeDirs: [PROTO_DIR] });
-  new ReflectionService(definition).addToServer(server);
+  addReflection(server);
 
   return {
     health,

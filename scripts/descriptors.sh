@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Writes dist/descriptors.binpb: the FileDescriptorSet that server reflection serves, built by buf
+# (protoc-exact descriptors, with comments) from our proto, google.rpc's error details (so grpcurl
+# can print ErrorInfo), grpc.health.v1 and grpc.reflection.v1. Concatenated sets form one set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+buf=node_modules/.bin/buf
+mkdir -p dist
+{
+  "$buf" build proto -o -#format=binpb
+  "$buf" build node_modules/google-proto-files \
+    --path node_modules/google-proto-files/google/rpc/error_details.proto -o -#format=binpb
+  "$buf" build node_modules/grpc-health-check/proto -o -#format=binpb
+  "$buf" build node_modules/@grpc/reflection/build/proto \
+    --path node_modules/@grpc/reflection/build/proto/grpc/reflection/v1 -o -#format=binpb
+} > dist/descriptors.binpb
