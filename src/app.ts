@@ -124,7 +124,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       draining = true;
       setServing(false);
       clearInterval(monitor);
-      await Promise.all([grpc.shutdown(config.SHUTDOWN_GRACE_MS), http?.close(config.SHUTDOWN_GRACE_MS)]);
+      // gRPC drains first while REST stays up, so /readyz answers 503 (not a refused connection)
+      // for as long as calls are in flight; one grace period covers both.
+      const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
+      await grpc.shutdown(config.SHUTDOWN_GRACE_MS);
+      await http?.close(Math.max(0, deadline - Date.now()));
       await store.close();
       logger.info('auth-service stopped');
     },
