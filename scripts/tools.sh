@@ -11,10 +11,9 @@ declare -A modules=(
   [grpcurl]=github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
   [grpc-health-probe]=github.com/grpc-ecosystem/grpc-health-probe@v0.4.62
   [ghz]=github.com/bojand/ghz/cmd/ghz@v0.93.0
-  [kubeconform]=github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0
 )
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(ferretdb grpcurl grpc-health-probe ghz kubeconform)
+[ ${#tools[@]} -gt 0 ] || tools=(ferretdb grpcurl grpc-health-probe ghz)
 if ! command -v go >/dev/null; then
   echo "scripts/tools.sh: Go is not installed (looked in PATH and /usr/local/go/bin); install Go or set MONGODB_URI" >&2
   exit 1

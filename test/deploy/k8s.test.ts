@@ -75,20 +75,6 @@ describe('deploy/k8s manifests', () => {
     }
   });
 
-  it('kubeconform -strict, when a local copy of its schemas is given', async (t) => {
-    const location = process.env.KUBECONFORM_SCHEMA_LOCATION;
-    if (!location) {
-      // kubeconform downloads its schemas from GitHub, which this network does not reach, and no package
-      // in the registries reached here ships current ones; scripts/k8s-validate.sh (above) stands in.
-      t.skip('KUBECONFORM_SCHEMA_LOCATION unset (kubeconform cannot fetch schemas offline); validated by scripts/k8s-validate.sh');
-      return;
-    }
-    const bin = (await run('bash', [join(ROOT, 'scripts/tools.sh'), 'kubeconform'])).stdout.trim();
-    const files = MANIFESTS.filter((file) => !file.endsWith('kustomization.yaml'));
-    const { stdout } = await run(join(bin, 'kubeconform'), ['-strict', '-summary', '-schema-location', location, ...files]);
-    assert.match(stdout, /Invalid: 0, Errors: 0/);
-  });
-
   it('Deployment: at least 2 replicas, rolling without losing capacity, spread over nodes', () => {
     const deployment = one('Deployment');
     assert.ok(deployment.spec.replicas >= 2, 'replicas >= 2');

@@ -50,7 +50,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       for (const wake of waiters) wake();
     });
   }
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  // 'close' comes after stdout and stderr are drained, so a failed start shows its last words.
+  const exited = once(child, 'close').then(([code]) => code as number | null);
   process.once('exit', () => child.kill('SIGKILL'));
 
   const logs = () =>
