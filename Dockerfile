@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # auth-service image: stage 1 installs everything and builds (buf generate + tsc -> dist/),
-# stage 2 holds production dependencies, dist/ and proto/ only.
+# stage 2 holds production dependencies and dist/ only (dist/descriptors.binpb serves reflection).
 #
 # Build:  docker build -t auth-service .
 # Run:    docker run -p 50051:50051 -p 3000:3000 \
@@ -20,6 +20,7 @@ RUN npm ci --no-audit --no-fund
 COPY buf.yaml buf.gen.yaml tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY src ./src
+COPY scripts/descriptors.sh ./scripts/
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
@@ -28,9 +29,6 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# The gRPC server loads proto/auth/v1/auth.proto at run time (reflection), from ../../../proto
-# relative to dist/transport/grpc/server.js.
-COPY proto ./proto
 # uid/gid 1000 is the base image's `node` user. Numeric, so that Kubernetes' runAsNonRoot can
 # verify it. Everything under /app stays owned by root: the app cannot change its own code.
 USER 1000:1000

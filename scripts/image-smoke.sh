@@ -54,13 +54,13 @@ say "image: root $root, WORKDIR $workdir, USER $user, EXPOSE $(field expose), CM
 [ "$user" != root ] && [ "${user%%:*}" != 0 ] || die "the image runs as root"
 for port in 50051 3000; do node -e 'process.exit(JSON.parse(process.argv[1]).includes(process.argv[2])?0:1)' "$(field expose)" "$port" || die "port $port is not EXPOSEd"; done
 [ "$(field cmd)" = '["node","dist/main.js"]' ] || die "CMD is not [\"node\", \"dist/main.js\"] (exec form, node as PID 1)"
-for path in dist/main.js dist/transport/grpc/server.js proto/auth/v1/auth.proto node_modules/@grpc/grpc-js node_modules/bcrypt node_modules/mongodb; do
+for path in dist/main.js dist/transport/grpc/server.js dist/descriptors.binpb node_modules/@grpc/grpc-js node_modules/bcrypt node_modules/mongodb; do
   [ -e "$app/$path" ] || die "the runtime image lacks $path"
 done
-for path in src test node_modules/typescript node_modules/@bufbuild/buf node_modules/ts-proto node_modules/tsx node_modules/eslint .git; do
+for path in src test proto node_modules/typescript node_modules/@bufbuild/buf node_modules/ts-proto node_modules/tsx node_modules/eslint .git; do
   [ ! -e "$app/$path" ] || die "the runtime image holds $path (build-only or not meant to ship)"
 done
-say "runtime stage holds dist/, proto/ and production dependencies only ($(du -sh "$app/node_modules" | cut -f1) node_modules)"
+say "runtime stage holds dist/ and production dependencies only ($(du -sh "$app/node_modules" | cut -f1) node_modules)"
 
 # ---- a database --------------------------------------------------------------------------------------
 if [ -n "${MONGODB_URI:-}" ]; then
@@ -108,12 +108,11 @@ done
 [[ "$health" == *SERVING* ]] || die "unexpected health answer: $health"
 say "grpc-health-probe: $health"
 
-# Real calls: reflection needs proto/ in the image (the server loads it at start), CreateUser/Login need
-# bcrypt's native addon and the MongoDB driver from the production install. The calls name the proto
-# file so that this checks the image; test/e2e/third-party-clients.test.ts checks calls through reflection.
+# Real calls through reflection (dist/descriptors.binpb must be in the image); CreateUser/Login need
+# bcrypt's native addon and the MongoDB driver from the production install.
 "$bin/grpcurl" -plaintext "$addr" list > "$work/list.txt" || die "grpcurl list failed"
 grep -qx 'auth.v1.AuthService' "$work/list.txt" || die "reflection does not list auth.v1.AuthService: $(cat "$work/list.txt")"
-grpcurl=("$bin/grpcurl" -plaintext -import-path "$repo/proto" -proto auth/v1/auth.proto)
+grpcurl=("$bin/grpcurl" -plaintext)
 "${grpcurl[@]}" -d '{"email":"smoke@example.com","password":"image-smoke-password"}' "$addr" auth.v1.AuthService/CreateUser \
   > "$work/create.json" || die "CreateUser failed: $(cat "$work/create.json")"
 "${grpcurl[@]}" -d '{"email":"smoke@example.com","password":"image-smoke-password"}' "$addr" auth.v1.AuthService/Login \
