@@ -9,6 +9,8 @@ import { generateToken, hashToken, isWellFormedToken } from './tokens.js';
 import { checkNewPassword, checkRealm, checkUsername, fitsBcrypt, normalizeEmail } from './validation.js';
 
 export const RESET_PASSWORD_SCOPE = 'reset-password';
+/** Failed password checks older than this (counted from the first) are forgotten. */
+const FAILURES_REMEMBERED_MS = 24 * 3600_000;
 /** LoopBack's sentinel for a token that never expires. */
 export const ETERNAL_TTL = -1;
 
@@ -154,28 +156,20 @@ export class AuthService {
       if (input.password === '') throw new AuthError(ErrorCode.PASSWORD_REQUIRED, 'password is required');
       const ttlSeconds = this.resolveTtl(input.ttlSeconds ?? 0);
 
-      const throttleKey = counterKey('login', realm, `${identity.field}:${identity.value}`);
-      const failures = await this.store.getCounter(throttleKey);
-      this.refuseWhileLocked(failures?.count ?? 0, failures?.last);
-
       const user =
         identity.field === 'email'
           ? await this.store.findUserByEmail(realm, identity.value)
           : await this.store.findUserByUsername(realm, identity.value);
-      // Unknown users pay for a bcrypt compare too, so that timing does not tell them apart.
-      const ok =
+      const ok = await this.checkPassword(counterKey('login', realm, `${identity.field}:${identity.value}`), async () =>
+        // Unknown users pay for a bcrypt compare too, so that timing does not tell them apart.
         user !== undefined && fitsBcrypt(input.password)
-          ? await this.hasher.verify(input.password, user.passwordHash)
-          : await this.hasher.verifyNothing(input.password);
-
+          ? this.hasher.verify(input.password, user.passwordHash)
+          : this.hasher.verifyNothing(input.password),
+      );
       if (!ok || user === undefined) {
-        const now = this.now();
-        const counter = await this.store.hitCounter(throttleKey, now, new Date(now.getTime() - 24 * 3600_000));
         this.countLogin('failure');
-        this.logger.info({ realm, failures: counter.count }, 'login failed');
         throw loginFailed();
       }
-      if (failures) await this.store.deleteCounter(throttleKey);
       const token = await this.issueToken(user, ttlSeconds, [], 'access');
       this.countLogin('success');
       return { token, user: input.includeUser ? toPublicUser(user) : undefined };
@@ -246,7 +240,11 @@ export class AuthService {
       checkNewPassword(newPassword);
       const user = await this.store.findUserById(token.userId);
       if (!user) throw invalidToken();
-      const ok = fitsBcrypt(oldPassword) && (await this.hasher.verify(oldPassword, user.passwordHash));
+      // Guessing the old password with a stolen token is guessing a login: same lock, same account.
+      const ok = await this.checkPassword(
+        counterKey('login', user.realm, `email:${user.email}`),
+        async () => fitsBcrypt(oldPassword) && this.hasher.verify(oldPassword, user.passwordHash),
+      );
       if (!ok) throw new AuthError(ErrorCode.INVALID_PASSWORD, 'old password is wrong');
       await this.store.setPasswordHash(user.id, await this.hasher.hash(newPassword));
       this.countRevoked('password-changed', await this.store.deleteUserTokens(user.id, token.hash));
@@ -335,6 +333,23 @@ export class AuthService {
     }
     if (ttl < 0) throw new AuthError(ErrorCode.INVALID_TTL, 'ttl must be positive, 0 for the default, or -1');
     return Math.min(ttl, this.policy.maxTtlSeconds);
+  }
+
+  /**
+   * Runs a password check under the account's throttle: refused while the account is locked,
+   * a failure counted (in the store, so every replica sees it), a success clearing the count.
+   */
+  private async checkPassword(throttleKey: string, check: () => Promise<boolean>): Promise<boolean> {
+    const failures = await this.store.getCounter(throttleKey);
+    this.refuseWhileLocked(failures?.count ?? 0, failures?.last);
+    const ok = await check();
+    if (!ok) {
+      const now = this.now();
+      await this.store.hitCounter(throttleKey, now, new Date(now.getTime() - FAILURES_REMEMBERED_MS));
+    } else if (failures) {
+      await this.store.deleteCounter(throttleKey);
+    }
+    return ok;
   }
 
   /** After loginMaxFailures consecutive failures the account is locked for a delay that doubles per further failure. */

@@ -357,6 +357,17 @@ describe('ChangePassword', () => {
     await fx.service.login({ email: 'ann@example.com', password: 'brand new password' });
   });
 
+  it('counts wrong old passwords against the login lock of the account', async () => {
+    const fx = await createTestService();
+    await withUser(fx);
+    const { token } = await fx.service.login({ email: 'ann@example.com', password: PASSWORD });
+    for (let i = 0; i < 5; i++) {
+      await rejectsWith(fx.service.changePassword(token.id, 'guessed password', 'brand new password'), ErrorCode.INVALID_PASSWORD);
+    }
+    await rejectsWith(fx.service.changePassword(token.id, PASSWORD, 'brand new password'), ErrorCode.TOO_MANY_ATTEMPTS);
+    await rejectsWith(fx.service.login({ email: 'ann@example.com', password: PASSWORD }), ErrorCode.TOO_MANY_ATTEMPTS);
+  });
+
   it('refuses an invalid token', async () => {
     const fx = await createTestService();
     await rejectsWith(fx.service.changePassword('x'.repeat(64), PASSWORD, 'brand new password'), ErrorCode.INVALID_TOKEN);
