@@ -14,7 +14,7 @@ export const MAX_PASSWORD_BYTES = 72;
 
 export function normalizeEmail(value: string): string {
   const email = value.trim().toLowerCase();
-  if (email.length > MAX_EMAIL_LENGTH || CONTROL.test(email) || !EMAIL.test(email)) {
+  if (email.length > MAX_EMAIL_LENGTH || CONTROL.test(email) || !email.isWellFormed() || !EMAIL.test(email)) {
     throw new AuthError(ErrorCode.INVALID_EMAIL, 'email is not a valid address');
   }
   return email;
@@ -40,13 +40,17 @@ export function checkNewPassword(value: string): string {
   if ([...value].length < MIN_PASSWORD_CHARS) {
     throw new AuthError(ErrorCode.PASSWORD_TOO_SHORT, `password must be at least ${MIN_PASSWORD_CHARS} characters`);
   }
-  if (!fitsBcrypt(value)) {
+  if (Buffer.byteLength(value, 'utf8') > MAX_PASSWORD_BYTES) {
     throw new AuthError(ErrorCode.PASSWORD_TOO_LONG, `password must be at most ${MAX_PASSWORD_BYTES} bytes`);
+  }
+  // bcrypt cycles its key with a NUL after it (P and P\0P hash alike) and hashes lone surrogates as U+FFFD.
+  if (value.includes('\u0000') || !value.isWellFormed()) {
+    throw new AuthError(ErrorCode.INVALID_ARGUMENT, 'password must not contain NUL or ill-formed text');
   }
   return value;
 }
 
 /** bcrypt reads only the first 72 bytes: a longer offered password must never be compared, it cannot be ours. */
 export function fitsBcrypt(password: string): boolean {
-  return Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
+  return Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES && !password.includes('\u0000') && password.isWellFormed();
 }

@@ -52,6 +52,16 @@ describe('CreateUser', () => {
     await rejectsWith(fx.service.createUser({ email: 'c@example.com', password: '€'.repeat(25) }), ErrorCode.PASSWORD_TOO_LONG);
   });
 
+  it('refuses passwords bcrypt would confuse: NUL (P and P\\0P hash alike) and lone surrogates', async () => {
+    const fx = await createTestService();
+    for (const password of ['abcd\u0000abcd', '\u0000'.repeat(8), '\ud800'.repeat(8)]) {
+      await rejectsWith(fx.service.createUser({ email: 'a@example.com', password }), ErrorCode.INVALID_ARGUMENT);
+    }
+    await withUser(fx);
+    await rejectsWith(fx.service.login({ email: 'ann@example.com', password: `${PASSWORD}\u0000${PASSWORD}` }), ErrorCode.LOGIN_FAILED);
+    await rejectsWith(fx.service.createUser({ email: '\ud800@example.com', password: PASSWORD }), ErrorCode.INVALID_EMAIL);
+  });
+
   it('refuses malformed emails, usernames and realms', async () => {
     const fx = await createTestService();
     for (const email of ['', 'no-at', 'a@b', `${'x'.repeat(250)}@example.com`, 'a\u0000@example.com', 'a b@example.com']) {

@@ -9,6 +9,7 @@ import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { authRpcs, type AuthRpcs, type RpcName } from './handlers.js';
 import { addReflection } from './reflection.js';
+import { MALFORMED, strictAuthService } from './request-decoding.js';
 import { toServiceError } from './status.js';
 
 export const AUTH_SERVICE_NAME = 'auth.v1.AuthService';
@@ -42,6 +43,12 @@ function unary<M extends RpcName>(method: M, rpc: AuthRpcs[M], deps: GrpcServerD
     if (deps.isDraining()) {
       const error = new AuthError(ErrorCode.SERVICE_UNAVAILABLE, 'server is shutting down');
       finish(status.UNAVAILABLE, error.code);
+      callback(toServiceError(error));
+      return;
+    }
+    if ((call.request as unknown) === MALFORMED) {
+      const error = new AuthError(ErrorCode.INVALID_ARGUMENT, 'request is not a valid protobuf message');
+      finish(status.INVALID_ARGUMENT, error.code);
       callback(toServiceError(error));
       return;
     }
@@ -81,7 +88,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
   for (const method of Object.keys(AuthServiceService) as RpcName[]) {
     implementation[method] = unary(method, rpcs[method] as AuthRpcs[typeof method], deps, inFlight);
   }
-  server.addService(AuthServiceService, implementation);
+  server.addService(strictAuthService(), implementation);
 
   // '' and the service follow the database (readiness); 'liveness' is SERVING while the process
   // runs, so that a liveness probe does not restart pods during a database outage.
