@@ -15,7 +15,7 @@ export async function startGrpcBaseline(): Promise<Child & { address: string }> 
  * bcrypt.compare alone at the service's cost on every core: a libuv pool of one thread per core,
  * kept busy with twice as many calls in flight. Runs once for ctx.seconds after a warm-up.
  */
-export async function bcryptBaseline(ctx: Context): Promise<{ load: Load; peakRssMiB: number }> {
+export async function bcryptBaseline(ctx: Context): Promise<Load> {
   const child = await spawnReady(
     process.execPath,
     [script('bcrypt-compare.mjs')],
@@ -31,7 +31,7 @@ export async function bcryptBaseline(ctx: Context): Promise<{ load: Load; peakRs
   );
   try {
     const { rps, p50Ms, p99Ms, count } = child.ready as { rps: number; p50Ms: number; p99Ms: number; count: number };
-    return { load: { rps, p50Ms, p99Ms, ok: count, errors: 0 }, peakRssMiB: peakRssMiB(child.pid) };
+    return { rps, p50Ms, p99Ms, ok: count, errors: 0, peakRssMiB: peakRssMiB(child.pid) };
   } finally {
     await child.stop();
   }

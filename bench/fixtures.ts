@@ -17,7 +17,7 @@ export async function seedGrpc(address: string, users: number, tokensPerUser: nu
         const logins = Array.from({ length: Math.min(4, tokensPerUser - batch) }, () =>
           client.login({ email: email(n), username: '', password: PASSWORD, realm: '', ttlSeconds: 0, includeUser: false }),
         );
-        for (const { accessToken } of await Promise.all(logins)) tokens.push(accessToken!.id);
+        for (const { accessToken } of await Promise.all(logins)) tokens.push(accessToken?.id ?? '');
       }
     }
     return tokens;

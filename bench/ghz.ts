@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expectNoErrors, type Load } from './load.js';
@@ -37,9 +37,10 @@ interface GhzReport {
 }
 
 /**
- * One ghz run over the proto file (no reflection, so the baseline server needs none). ghz gets one
- * core (--cpus 1), leaving the other to the server, and in-flight calls at the end of a timed run
- * are left out of the tally (--duration-stop ignore) rather than counted as failures.
+ * One ghz run over the proto file (no reflection, so the baseline server needs none). At full
+ * speed ghz gets one core, leaving the rest to the server; at a fixed rate it gets them all, so
+ * that its own scheduling adds as little as it can to the latencies. Calls in flight at the end
+ * of a timed run are left out of the tally (--duration-stop ignore), not counted as failures.
  */
 export async function ghz(binary: string, run: GhzRun): Promise<Load> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ghz-'));
@@ -50,7 +51,7 @@ export async function ghz(binary: string, run: GhzRun): Promise<Load> {
     const args = [
       '--insecure', '--proto', join(ROOT, 'proto/auth/v1/auth.proto'), '--import-paths', join(ROOT, 'proto'),
       '--call', `auth.v1.AuthService/${run.method}`, '--data-file', dataFile,
-      '--concurrency', String(run.concurrency), '--connections', '1', '--cpus', '1',
+      '--concurrency', String(run.concurrency), '--connections', '1', '--cpus', String(run.rps ? cpus().length : 1),
       '--duration-stop', 'ignore', '--format', 'json', '--output', reportFile,
       ...(run.seconds ? ['--duration', `${run.seconds}s`] : ['--total', String(run.total ?? 1000)]),
       ...(run.rps ? ['--rps', String(Math.round(run.rps))] : []),

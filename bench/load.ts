@@ -7,6 +7,10 @@ export interface Load {
   ok: number;
   /** Requests that failed (non-OK status, non-2xx, or transport error). */
   errors: number;
+  /** CPU of the measured server process meanwhile, in % of one core (all its threads). */
+  cpuPercent?: number;
+  /** Peak RSS of the measured server process, in MiB, where taken. */
+  peakRssMiB?: number;
 }
 
 /** Throws when a run had failures: a number made of errors would be meaningless. */
@@ -15,18 +19,27 @@ export function expectNoErrors(what: string, load: Load, detail = ''): Load {
   return load;
 }
 
+/** Which of two runs of one subject to keep: the faster, or (for fixed-rate runs) the lower p99. */
+export const faster = (a: Load, b: Load): boolean => a.rps > b.rps;
+export const steadier = (a: Load, b: Load): boolean => a.p99Ms < b.p99Ms;
+
 /**
- * Runs the subjects alternately, `rounds` times over, and keeps each one's best run by throughput.
- * On a shared machine, work from outside only ever lowers a rate, so the best of alternating runs
- * compares the subjects under the most similar conditions.
+ * Runs the subjects alternately, `rounds` times over, and keeps each one's best run. On a shared
+ * machine, work from outside only ever lowers a rate and raises a tail, so the best of alternating
+ * runs compares the subjects under the most similar conditions.
  */
-export async function bestOf(rounds: number, subjects: Array<() => Promise<Load>>): Promise<Load[]> {
-  const best: Array<Load | undefined> = subjects.map(() => undefined);
+export async function bestOf<T extends Load[]>(
+  rounds: number,
+  subjects: { [K in keyof T]: () => Promise<T[K]> },
+  better = faster,
+): Promise<T> {
+  const best: Load[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const [index, subject] of subjects.entries()) {
       const load = await subject();
-      if (!best[index] || load.rps > best[index].rps) best[index] = load;
+      const kept = best[index];
+      if (!kept || better(load, kept)) best[index] = load;
     }
   }
-  return best as Load[];
+  return best as T;
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 
 /** Every process the bench started itself, killed at the end whatever happens. */
@@ -8,6 +9,9 @@ const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
+// Signals end node without 'exit' handlers unless handled; these run them (and FerretDB's).
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 
 /** Registers a child for the final kill; returns its stop: SIGTERM, then SIGKILL after 5 s. */
 export function track(child: ChildProcess): () => Promise<void> {
@@ -35,6 +39,23 @@ export const rssMiB = (pid: number): number => statusKiB(pid, 'VmRSS') / 1024;
 /** The largest resident set since start or since resetPeakRss, in MiB. */
 export const peakRssMiB = (pid: number): number => statusKiB(pid, 'VmHWM') / 1024;
 
+/** CPU time the process (all its threads) has used, in seconds: utime + stime from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+/** USER_HZ, 100 on every Linux that Node supports. */
+const CLOCK_TICKS = 100;
+
+/** Runs `measure` and adds the CPU the process used meanwhile, in % of one core. */
+export async function withCpu<T extends object>(pid: number, measure: () => Promise<T>): Promise<T & { cpuPercent: number }> {
+  const cpuBefore = cpuSeconds(pid);
+  const started = performance.now();
+  const result = await measure();
+  return { ...result, cpuPercent: (100 * (cpuSeconds(pid) - cpuBefore)) / ((performance.now() - started) / 1000) };
+}
+
 /** Starts a new peak (Linux: writing 5 to clear_refs resets VmHWM), so each scenario gets its own. */
 export function resetPeakRss(pid: number): void {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
@@ -59,10 +80,12 @@ export async function spawnReady(
   timeoutMs = 20_000,
 ): Promise<Child> {
   const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { stdout, stderr, pid } = child;
+  if (pid === undefined) throw new Error(`${command} did not start`);
   const stop = track(child);
   const exited = once(child, 'exit');
   const output: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
+  createInterface({ input: stderr }).on('line', (line) => output.push(line));
   const line = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => fail('did not get ready in time'), timeoutMs);
     const fail = (why: string) => {
@@ -71,7 +94,7 @@ export async function spawnReady(
       reject(new Error(`${command} ${args.join(' ')}: ${why}\n${output.slice(-20).join('\n')}`));
     };
     void exited.then(() => fail('exited before it was ready'));
-    createInterface({ input: child.stdout! }).on('line', (text) => {
+    createInterface({ input: stdout }).on('line', (text) => {
       output.push(text);
       try {
         const parsed = JSON.parse(text) as Record<string, unknown>;
@@ -84,5 +107,5 @@ export async function spawnReady(
       }
     });
   });
-  return { pid: child.pid!, ready: line, stop };
+  return { pid, ready: line, stop };
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Load } from './load.js';
+import { QUIET } from './machine.js';
 
 /** One measured subject: the service or a baseline, under one kind of load. */
 export interface Row {
@@ -8,6 +9,7 @@ export interface Row {
   rps?: number;
   p50Ms?: number;
   p99Ms?: number;
+  cpuPercent?: number;
   peakRssMiB?: number;
   /** This row's throughput over its baseline's, measured in the same run. */
   ratio?: number;
@@ -18,6 +20,8 @@ export const row = (subject: string, load: Load, extra: Pick<Row, 'peakRssMiB' |
   rps: load.rps,
   p50Ms: load.p50Ms,
   p99Ms: load.p99Ms,
+  cpuPercent: load.cpuPercent,
+  peakRssMiB: load.peakRssMiB,
   ...extra,
 });
 
@@ -33,6 +37,8 @@ export interface Section {
   rows: Row[];
   checks: Check[];
   notes?: string[];
+  /** Share of all cores that other work used just before the section started. */
+  busyBefore?: number;
 }
 
 export interface Report {
@@ -43,6 +49,10 @@ export interface Report {
   sections: Section[];
 }
 
+/** Server CPU per request: what the server spends whether or not it was the bottleneck. */
+export const cpuPerRequestUs = (r: Pick<Row, 'cpuPercent' | 'rps'>): number | undefined =>
+  r.cpuPercent === undefined || !r.rps ? undefined : (r.cpuPercent * 1e4) / r.rps;
+
 const fixed = (value: number | undefined, digits: number): string =>
   value === undefined || Number.isNaN(value) ? '' : value.toFixed(digits);
 
@@ -52,23 +62,31 @@ function tableRows(section: Section): string[][] {
     fixed(r.rps, (r.rps ?? 0) < 100 ? 1 : 0),
     fixed(r.p50Ms, 2),
     fixed(r.p99Ms, 2),
+    fixed(r.cpuPercent, 0),
+    fixed(cpuPerRequestUs(r), 0),
     fixed(r.peakRssMiB, 0),
     r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`,
   ]);
 }
 
-const HEADER = ['subject', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MiB', 'ratio'];
+function notes(section: Section): string[] {
+  const busy = section.busyBefore ?? 0;
+  const warning = busy > QUIET ? [`other work kept ${Math.round(busy * 100)} % of the machine busy when this section started: numbers are low and noisy`] : [];
+  return [...(section.notes ?? []), ...warning];
+}
+
+const HEADER = ['subject', 'req/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/req', 'peak RSS MiB', 'ratio'];
 
 /** Plain-text table for the terminal. */
 export function formatText(report: Report): string {
   const lines: string[] = [];
   for (const section of report.sections) {
     const rows = [HEADER, ...tableRows(section)];
-    const widths = HEADER.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
+    const widths = HEADER.map((_, column) => Math.max(...rows.map((cells) => cells[column]?.length ?? 0)));
     lines.push('', `== ${section.title}`);
-    for (const cells of rows) lines.push(cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
+    for (const cells of rows) lines.push(cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  '));
     for (const check of section.checks) lines.push(`   ${check.met ? 'MET ' : 'MISS'}  ${check.target}: ${check.measured}`);
-    for (const note of section.notes ?? []) lines.push(`   note: ${note}`);
+    for (const note of notes(section)) lines.push(`   note: ${note}`);
   }
   return lines.join('\n');
 }
@@ -86,16 +104,16 @@ export function formatMarkdown(report: Report): string {
     for (const cells of tableRows(section)) lines.push(`| ${cells.join(' | ')} |`);
     if (section.checks.length > 0) lines.push('');
     for (const check of section.checks) lines.push(`- ${check.met ? '✅' : '❌'} ${check.target}: ${check.measured}`);
-    for (const note of section.notes ?? []) lines.push(`- ${note}`);
+    for (const note of notes(section)) lines.push(`- ${note}`);
   }
   return lines.join('\n') + '\n';
 }
 
-/** Writes bench/results/<full|quick>.json and .md; returns their paths. */
-export function writeResults(report: Report): string[] {
+/** Writes bench/results/<name>.json and .md; returns their paths. */
+export function writeResults(report: Report, name: string): string[] {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  const base = `${dir}${report.quick ? 'quick' : 'full'}`;
+  const base = `${dir}${name}`;
   writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
   writeFileSync(`${base}.md`, formatMarkdown(report));
   return [`${base}.json`, `${base}.md`];

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/support/net.js';
+import type { Context } from './context.js';
 import { waitServing } from './health.js';
 import { track } from './procs.js';
 
@@ -20,29 +21,26 @@ export interface Service {
 /**
  * Starts the built service (dist/main.js) as production would run it, apart from the store:
  * embedded unless `mongo` is given. Ready when health says SERVING, which works at any LOG_LEVEL.
- * `nodeArgs` go to node itself (run.ts passes --cpu-prof there).
+ * ctx.serviceNodeArgs go to node itself (--cpu-prof, when asked).
  */
-export async function startService(
-  bcryptCost: number,
-  mongo?: { uri: string; dbName: string },
-  nodeArgs: string[] = [],
-): Promise<Service> {
+export async function startService(ctx: Pick<Context, 'bcryptCost' | 'serviceNodeArgs'>, mongo?: { uri: string; dbName: string }): Promise<Service> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+  const child = spawn(process.execPath, [...ctx.serviceNodeArgs, MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
       GRPC_PORT: String(grpcPort),
       HTTP_PORT: String(httpPort),
-      BCRYPT_COST: String(bcryptCost),
+      BCRYPT_COST: String(ctx.bcryptCost),
       LOG_LEVEL: 'warn',
       ...(mongo ? { MONGODB_URI: mongo.uri, MONGODB_DB: mongo.dbName } : {}),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const stop = track(child);
+  const { pid } = child;
   const grpcAddress = `127.0.0.1:${grpcPort}`;
   try {
     await Promise.race([
@@ -53,5 +51,6 @@ export async function startService(
     await stop();
     throw err;
   }
-  return { pid: child.pid!, grpcAddress, httpUrl: `http://127.0.0.1:${httpPort}`, startMs: performance.now() - started, stop };
+  if (pid === undefined) throw new Error('the service did not start');
+  return { pid, grpcAddress, httpUrl: `http://127.0.0.1:${httpPort}`, startMs: performance.now() - started, stop };
 }
