@@ -106,9 +106,7 @@ describe('Login', () => {
     await withUser(fx);
     const wrong = fx.service.login({ email: 'ann@example.com', password: 'wrong password' });
     const unknown = fx.service.login({ email: 'nobody@example.com', password: PASSWORD });
-    for (const attempt of [wrong, unknown]) {
-      await assert.rejects(attempt, { code: ErrorCode.LOGIN_FAILED, message: 'login failed' });
-    }
+    await Promise.all([wrong, unknown].map((attempt) => assert.rejects(attempt, { code: ErrorCode.LOGIN_FAILED, message: 'login failed' })));
   });
 
   it('refuses a password over 72 bytes even when its first 72 bytes match', async () => {
