@@ -23,7 +23,7 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-export function policyFrom(config: Config): AuthPolicy {
+function policyFrom(config: Config): AuthPolicy {
   return {
     defaultTtlSeconds: config.TOKEN_DEFAULT_TTL,
     maxTtlSeconds: config.TOKEN_MAX_TTL,

@@ -8,11 +8,11 @@ import { DuplicateKeyError, type Store, type TokenRecord, type UserRecord } from
 import { generateToken, hashToken, isWellFormedToken } from './tokens.js';
 import { checkNewPassword, checkRealm, checkUsername, fitsBcrypt, normalizeEmail } from './validation.js';
 
-export const RESET_PASSWORD_SCOPE = 'reset-password';
+const RESET_PASSWORD_SCOPE = 'reset-password';
 /** Failed password checks older than this (counted from the first) are forgotten. */
 const FAILURES_REMEMBERED_MS = 24 * 3600_000;
 /** LoopBack's sentinel for a token that never expires. */
-export const ETERNAL_TTL = -1;
+const ETERNAL_TTL = -1;
 
 export interface AuthPolicy {
   defaultTtlSeconds: number;
@@ -108,7 +108,7 @@ function loginFailed(): AuthError {
   return new AuthError(ErrorCode.LOGIN_FAILED, 'login failed');
 }
 
-export function toPublicUser(user: UserRecord): PublicUser {
+function toPublicUser(user: UserRecord): PublicUser {
   return {
     id: user.id,
     email: user.email,

@@ -1,7 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-export const TOKEN_LENGTH = 64;
+const TOKEN_LENGTH = 64;
 const TOKEN_PATTERN = /^[0-9A-Za-z]{64}$/;
 
 /** 64 base62 characters from the CSPRNG, about 381 bits. */
@@ -19,4 +19,9 @@ export function isWellFormedToken(token: string): boolean {
 /** The form stored and looked up: only the hash of a token ever reaches the database. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/** The token of an `authorization` header or metadata value: raw or `Bearer <token>`. */
+export function tokenFromAuthorization(value: string | undefined): string {
+  return value ? value.replace(/^Bearer\s+/i, '').trim() : '';
 }

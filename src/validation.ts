@@ -7,10 +7,10 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 // Pragmatic: one @, a dot in the domain, no spaces or control characters. Deliverability is the notifier's problem.
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@.]+$/u;
 const USERNAME = /^[A-Za-z0-9._-]{1,64}$/;
-export const MAX_EMAIL_LENGTH = 254;
-export const MAX_REALM_LENGTH = 128;
-export const MIN_PASSWORD_CHARS = 8;
-export const MAX_PASSWORD_BYTES = 72;
+const MAX_EMAIL_LENGTH = 254;
+const MAX_REALM_LENGTH = 128;
+const MIN_PASSWORD_CHARS = 8;
+const MAX_PASSWORD_BYTES = 72;
 
 export function normalizeEmail(value: string): string {
   const email = value.trim().toLowerCase();

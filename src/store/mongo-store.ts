@@ -85,7 +85,7 @@ const UNAVAILABLE_CODES = new Set([
  */
 const NETWORK_ERRNOS = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
-export function isUnavailable(err: unknown): boolean {
+function isUnavailable(err: unknown): boolean {
   return (
     (err instanceof Error && 'code' in err && typeof err.code === 'string' && NETWORK_ERRNOS.has(err.code)) ||
     // MongoNetworkError covers timeouts and a cleared pool (their classes extend it).
@@ -379,13 +379,9 @@ export class MongoStore implements Store {
     }
   }
 
-  private latestCounter(key: string): Promise<CounterDoc | null> {
-    return this.counters.findOne({ _id: key });
-  }
-
   getCounter(key: string): Promise<Counter | undefined> {
     return this.run(async () => {
-      const doc = await this.latestCounter(literal(key));
+      const doc = await this.counters.findOne({ _id: literal(key) });
       return doc ? toCounter(doc) : undefined;
     });
   }

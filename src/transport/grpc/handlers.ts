@@ -1,5 +1,6 @@
 import type { handleUnaryCall, Metadata } from '@grpc/grpc-js';
 import type { AuthService, IssuedToken, PublicUser } from '../../auth-service.js';
+import { tokenFromAuthorization } from '../../tokens.js';
 import type { AccessToken, AuthServiceService, AuthServiceServer, User } from '../../gen/auth/v1/auth.js';
 
 type RequestOf<H> = H extends handleUnaryCall<infer Request, infer _Response> ? Request : never;
@@ -75,8 +76,7 @@ export function authRpcs(service: AuthService): AuthRpcs {
 export function tokenOf(field: string, metadata: Metadata): string {
   if (field !== '') return field;
   const header = metadata.get('authorization')[0];
-  if (typeof header !== 'string') return '';
-  return header.replace(/^Bearer\s+/i, '').trim();
+  return tokenFromAuthorization(typeof header === 'string' ? header : undefined);
 }
 
 function toAccessToken(token: IssuedToken): AccessToken {

@@ -4,7 +4,7 @@ import { Any } from '../../gen/google/protobuf/any.js';
 import { ErrorInfo, RetryInfo } from '../../gen/google/rpc/error_details.js';
 import { Status } from '../../gen/google/rpc/status.js';
 
-export const ERROR_DOMAIN = 'auth.v1';
+const ERROR_DOMAIN = 'auth.v1';
 
 const codeOf: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,

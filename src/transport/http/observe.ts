@@ -3,7 +3,7 @@ import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 
 /** Route label of requests that matched no route: the path itself is the caller's and never a label. */
-export const UNMATCHED_ROUTE = 'unmatched';
+const UNMATCHED_ROUTE = 'unmatched';
 
 const failureCodes = new WeakMap<FastifyRequest, string>();
 

@@ -13,7 +13,7 @@ import { registerProbes } from './probes.js';
 import { registerApiRoutes } from './routes.js';
 
 /** Bodies are a few fields; anything larger is refused with 413 before it is parsed. */
-export const BODY_LIMIT_BYTES = 16 * 1024;
+const BODY_LIMIT_BYTES = 16 * 1024;
 
 export interface HttpServerDeps {
   service: AuthService;

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import { tokenFromAuthorization } from '../../tokens.js';
 import type { TokenQuery } from './schemas.js';
-
-const BEARER = /^Bearer\s+/i;
 
 /**
  * The access token of a request, where LoopBack looks for it: the `access_token` query parameter,
@@ -11,7 +10,7 @@ const BEARER = /^Bearer\s+/i;
 export function requestToken(request: FastifyRequest<{ Querystring: TokenQuery }>): string {
   const fromQuery = request.query.access_token;
   if (fromQuery) return fromQuery.trim();
-  const header = request.headers['x-access-token'] ?? request.headers.authorization;
-  const value = Array.isArray(header) ? header[0] : header;
-  return value ? value.replace(BEARER, '').trim() : '';
+  // || rather than ??: an empty X-Access-Token must not hide Authorization.
+  const header = request.headers['x-access-token'] || request.headers.authorization;
+  return tokenFromAuthorization(Array.isArray(header) ? header[0] : header);
 }
