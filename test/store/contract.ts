@@ -28,7 +28,7 @@ export function user(overrides: Partial<UserRecord> = {}): UserRecord {
 
 export function token(overrides: Partial<TokenRecord> = {}): TokenRecord {
   return {
-    hash: randomBytes(32).toString('hex'),
+    hash: randomHash(),
     userId: 'user-1',
     realm: '',
     scopes: [],
@@ -38,6 +38,8 @@ export function token(overrides: Partial<TokenRecord> = {}): TokenRecord {
     ...overrides,
   };
 }
+
+const randomHash = () => randomBytes(32).toString('hex');
 
 const isDuplicate = (field: 'email' | 'username') => (err: unknown) =>
   err instanceof DuplicateKeyError && err.field === field;
@@ -160,6 +162,27 @@ export function storeContract(name: string, setup: () => Promise<StoreFixture>):
         const taken = await Promise.all(Array.from({ length: 20 }, () => store.takeToken(t.hash)));
         assert.equal(taken.filter((x) => x !== undefined).length, 1);
         assert.deepEqual(taken.find((x) => x !== undefined), t);
+      });
+
+      it('answers 300 concurrent lookups each with its own token, absent ones absent', async () => {
+        const tokens = Array.from({ length: 100 }, (_, i) => token({ userId: `u${i}` }));
+        for (const t of tokens) await store.insertToken(t);
+        const asked = Array.from({ length: 300 }, (_, i) => (i % 3 === 2 ? randomHash() : (tokens[(i * 7) % 100]?.hash ?? '')));
+        const found = await Promise.all(asked.map((hash) => store.findToken(hash)));
+        found.forEach((record, i) => assert.deepEqual(record, tokens.find((t) => t.hash === asked[i]), `lookup ${i}`));
+      });
+
+      it('does not find a token taken before the lookup was asked, while other lookups are busy', async () => {
+        const busy = Array.from({ length: 20 }, () => token());
+        for (const t of busy) await store.insertToken(t);
+        for (let round = 0; round < 5; round++) {
+          const victim = token();
+          await store.insertToken(victim);
+          const lookups = Promise.all(busy.map((t) => store.findToken(t.hash)));
+          assert.deepEqual(await store.takeToken(victim.hash), victim);
+          assert.equal(await store.findToken(victim.hash), undefined);
+          assert.deepEqual(await lookups, busy);
+        }
       });
 
       it("deletes a user's tokens, except the one to keep, and no one else's", async () => {
