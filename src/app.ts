@@ -7,6 +7,7 @@ import { createBcryptHasher } from './passwords.js';
 import { MemoryStore } from './store/memory-store.js';
 import { MongoStore } from './store/mongo-store.js';
 import type { Store } from './store/store.js';
+import { CachingStore } from './store/token-cache.js';
 import { AUTH_SERVICE_NAME, createGrpcServer } from './transport/grpc/server.js';
 import { createHttpServer } from './transport/http/server.js';
 
@@ -45,6 +46,18 @@ function createStore(config: Config, logger: Logger): Store {
   return new MemoryStore();
 }
 
+/** Off unless TOKEN_CACHE_TTL_MS is set: caching trades revocation on other replicas for fewer reads. */
+function cacheTokens(store: Store, config: Config, logger: Logger, metrics: Metrics): Store {
+  if (config.TOKEN_CACHE_TTL_MS === 0) return store;
+  const ttlMs = config.TOKEN_CACHE_TTL_MS;
+  logger.info({ ttlMs, maxEntries: config.TOKEN_CACHE_MAX_ENTRIES }, 'token cache on: revocations on other replicas take effect here within ttlMs');
+  return new CachingStore(store, {
+    ttlMs,
+    maxEntries: config.TOKEN_CACHE_MAX_ENTRIES,
+    onLookup: (result) => metrics.tokenCacheLookups.inc({ result }),
+  });
+}
+
 function createNotifier(config: Config, logger: Logger): ResetNotifier {
   if (config.RESET_WEBHOOK_URL && config.RESET_WEBHOOK_SECRET) {
     return createWebhookNotifier({ url: config.RESET_WEBHOOK_URL, secret: config.RESET_WEBHOOK_SECRET }, logger);
@@ -56,7 +69,7 @@ function createNotifier(config: Config, logger: Logger): ResetNotifier {
 /** The composition root: builds every part from the configuration and starts serving. */
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
   const metrics = new Metrics();
-  const store = createStore(config, logger);
+  const store = cacheTokens(createStore(config, logger), config, logger, metrics);
   let draining = false;
   let databaseUp = false;
   let initialized = false;

@@ -38,6 +38,9 @@ const schema = z
     RESET_WINDOW_SECONDS: positiveInt.default(900),
     /** How often the MongoDB store sweeps expired tokens where the server has no TTL index. */
     SWEEP_INTERVAL_MS: positiveInt.default(60000),
+    /** 0: off. Otherwise a token revoked on another replica stays valid here for at most this long. */
+    TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(0),
+    TOKEN_CACHE_MAX_ENTRIES: positiveInt.default(100000),
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';

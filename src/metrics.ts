@@ -58,6 +58,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tokenCacheLookups = new Counter({
+    name: 'auth_token_cache_lookups_total',
+    help: 'Token lookups answered by the token cache (hit) or passed to the database (miss)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
