@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { hash, randomInt } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const TOKEN_LENGTH = 64;
@@ -18,7 +18,7 @@ export function isWellFormedToken(token: string): boolean {
 
 /** The form stored and looked up: only the hash of a token ever reaches the database. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /** The token of an `authorization` header or metadata value: raw or `Bearer <token>`. */

@@ -26,16 +26,18 @@ export interface GrpcServerDeps {
 }
 
 /** Wraps one RPC: refusal while draining, AuthError mapping, a log line and metrics per call. */
-function unary<M extends RpcName>(method: M, rpc: AuthRpcs[M], deps: GrpcServerDeps, inFlight: Set<Promise<unknown>>): handleUnaryCall<Parameters<AuthRpcs[M]>[0], Awaited<ReturnType<AuthRpcs[M]>>> {
+function unary<M extends RpcName>(method: M, rpc: AuthRpcs[M], deps: GrpcServerDeps, inFlight: InFlight): handleUnaryCall<Parameters<AuthRpcs[M]>[0], Awaited<ReturnType<AuthRpcs[M]>>> {
   const rpcName = AuthServiceService[method].path.split('/').pop() ?? method;
   return (call, callback) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const finish = (code: status, reason?: string): void => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const ms = performance.now() - started;
       const codeName = status[code];
       deps.metrics.grpcCalls.inc({ method: rpcName, code: codeName });
-      deps.metrics.grpcDuration.observe({ method: rpcName, code: codeName }, seconds);
-      const line = { rpc: rpcName, code: codeName, reason, ms: Math.round(seconds * 1e4) / 10 };
+      deps.metrics.grpcDuration.observe({ method: rpcName, code: codeName }, ms / 1000);
+      // Most calls succeed: their line is built only when debug lines are written.
+      if (code === status.OK && !deps.logger.isLevelEnabled('debug')) return;
+      const line = { rpc: rpcName, code: codeName, reason, ms: Math.round(ms * 10) / 10 };
       if (code === status.INTERNAL) deps.logger.error(line, 'call failed');
       else if (code === status.OK) deps.logger.debug(line, 'call');
       else deps.logger.warn(line, 'call failed');
@@ -52,21 +54,42 @@ function unary<M extends RpcName>(method: M, rpc: AuthRpcs[M], deps: GrpcServerD
       callback(toServiceError(error));
       return;
     }
-    const work = rpc(call.request as never, call.metadata).then(
+    inFlight.started();
+    rpc(call.request as never, call.metadata).then(
       (response) => {
+        inFlight.ended();
         finish(status.OK);
         callback(null, response as never);
       },
       (err: unknown) => {
+        inFlight.ended();
         const error = toAuthError(err);
         const serviceError = toServiceError(error);
         finish(serviceError.code ?? status.UNKNOWN, error.code);
         callback(serviceError);
       },
     );
-    inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
   };
+}
+
+/** Counts calls in progress, so that shutdown can wait for them without a promise per call. */
+class InFlight {
+  private count = 0;
+  private readonly waiters: (() => void)[] = [];
+
+  started(): void {
+    this.count++;
+  }
+
+  ended(): void {
+    if (--this.count === 0) this.waiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  /** Resolves once no call is in progress. */
+  idle(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
 }
 
 export interface GrpcServer {
@@ -83,7 +106,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
   const rpcs = authRpcs(deps.service);
-  const inFlight = new Set<Promise<unknown>>();
+  const inFlight = new InFlight();
   const implementation: UntypedServiceImplementation = {};
   for (const method of Object.keys(AuthServiceService) as RpcName[]) {
     implementation[method] = unary(method, rpcs[method] as AuthRpcs[typeof method], deps, inFlight);
@@ -105,7 +128,7 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
         );
       }),
     async shutdown(graceMs) {
-      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+      await Promise.race([inFlight.idle(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
