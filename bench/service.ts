@@ -21,9 +21,13 @@ export interface Service {
 /**
  * Starts the built service (dist/main.js) as production would run it, apart from the store:
  * embedded unless `mongo` is given. Ready when health says SERVING, which works at any LOG_LEVEL.
- * ctx.serviceNodeArgs go to node itself (--cpu-prof, when asked).
+ * ctx.serviceNodeArgs go to node itself (--cpu-prof, when asked); `env` adds configuration.
  */
-export async function startService(ctx: Pick<Context, 'bcryptCost' | 'serviceNodeArgs'>, mongo?: { uri: string; dbName: string }): Promise<Service> {
+export async function startService(
+  ctx: Pick<Context, 'bcryptCost' | 'serviceNodeArgs'>,
+  mongo?: { uri: string; dbName: string },
+  env: Record<string, string> = {},
+): Promise<Service> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const started = performance.now();
@@ -36,6 +40,7 @@ export async function startService(ctx: Pick<Context, 'bcryptCost' | 'serviceNod
       BCRYPT_COST: String(ctx.bcryptCost),
       LOG_LEVEL: 'warn',
       ...(mongo ? { MONGODB_URI: mongo.uri, MONGODB_DB: mongo.dbName } : {}),
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
