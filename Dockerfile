@@ -36,4 +36,7 @@ EXPOSE 50051 3000
 # node runs as PID 1 and receives SIGTERM/SIGINT itself (no shell in between): the service handles
 # both (health NOT_SERVING, drain up to SHUTDOWN_GRACE_MS, close the database, exit 0), so neither
 # `docker run --init` nor tini is needed. It spawns no child processes, so there are no zombies to reap.
-CMD ["node", "dist/main.js"]
+# --max-semi-space-size=16: Node sizes V8 from the container's memory limit, and under 256Mi it picks
+# 1 MiB semi-spaces, a scavenge every few dozen calls (measured: ~0.7x the calls per second of a large
+# host). 16 MiB is what a large host picks; it is a V8 flag, which NODE_OPTIONS does not accept.
+CMD ["node", "--max-semi-space-size=16", "dist/main.js"]

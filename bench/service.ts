@@ -8,6 +8,8 @@ import { waitServing } from './health.js';
 import { track } from './procs.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+/** The node flags of the image's CMD (Dockerfile). */
+const NODE_FLAGS = ['--max-semi-space-size=16'];
 
 export interface Service {
   pid: number;
@@ -19,7 +21,7 @@ export interface Service {
 }
 
 /**
- * Starts the built service (dist/main.js) as production would run it, apart from the store:
+ * Starts the built service (dist/main.js) as the image runs it, apart from the store:
  * embedded unless `mongo` is given. Ready when health says SERVING, which works at any LOG_LEVEL.
  * ctx.serviceNodeArgs go to node itself (--cpu-prof, when asked); `env` adds configuration.
  */
@@ -31,7 +33,7 @@ export async function startService(
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [...ctx.serviceNodeArgs, MAIN], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...ctx.serviceNodeArgs, MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',

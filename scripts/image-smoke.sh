@@ -53,7 +53,7 @@ say "image: root $root, WORKDIR $workdir, USER $user, EXPOSE $(field expose), CM
 [ "$(field env.NODE_ENV)" = production ] || die "the image does not set NODE_ENV=production"
 [ "$user" != root ] && [ "${user%%:*}" != 0 ] || die "the image runs as root"
 for port in 50051 3000; do node -e 'process.exit(JSON.parse(process.argv[1]).includes(process.argv[2])?0:1)' "$(field expose)" "$port" || die "port $port is not EXPOSEd"; done
-[ "$(field cmd)" = '["node","dist/main.js"]' ] || die "CMD is not [\"node\", \"dist/main.js\"] (exec form, node as PID 1)"
+[ "$(field cmd)" = '["node","--max-semi-space-size=16","dist/main.js"]' ] || die "CMD is not [\"node\", \"--max-semi-space-size=16\", \"dist/main.js\"] (exec form, node as PID 1)"
 for path in dist/main.js dist/transport/grpc/server.js dist/descriptors.binpb node_modules/@grpc/grpc-js node_modules/bcrypt node_modules/mongodb; do
   [ -e "$app/$path" ] || die "the runtime image lacks $path"
 done
