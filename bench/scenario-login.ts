@@ -65,7 +65,7 @@ export async function loginScenario(ctx: Context): Promise<Section> {
         },
       ],
       notes: [
-        `the bcrypt baseline keeps ${2 * ctx.cpus} compares in flight on a libuv pool of ${ctx.cpus} threads; ghz keeps ${2 * ctx.cpus} Logins in flight; the service runs with its defaults (UV_THREADPOOL_SIZE unset: 4)`,
+        `the bcrypt baseline keeps ${2 * ctx.cpus} compares in flight on a libuv pool of ${ctx.cpus} threads; ghz keeps ${2 * ctx.cpus} Logins in flight; the service hashes on its own worker threads, one per core`,
         `best of ${ctx.rounds} alternating runs of ${ctx.seconds} s (Login: highest rate; ValidateToken: lowest p99)`,
       ],
     };
