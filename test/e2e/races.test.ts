@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { connect, errorDetails, type Client } from '../support/grpc-client.js';
+import { errorDetails, type Client } from '../support/grpc-client.js';
 import { startMongo } from '../support/mongo.js';
-import { startServer, type ServerProcess } from '../support/server-process.js';
+import { startReplicas, type Replicas } from '../support/replicas.js';
 import { startWebhookReceiver } from '../support/webhook.js';
 
 const PASSWORD = 'correct horse battery';
@@ -13,7 +13,7 @@ const validateRequest = (accessToken: string) => ({ accessToken, requiredScopes:
 describe('two service processes on one database', () => {
   let mongo: Awaited<ReturnType<typeof startMongo>>;
   let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  let servers: ServerProcess[];
+  let replicas: Replicas;
   let a: Client;
   let b: Client;
 
@@ -21,14 +21,12 @@ describe('two service processes on one database', () => {
     mongo = await startMongo();
     webhook = await startWebhookReceiver();
     const env = { MONGODB_URI: mongo.uri, MONGODB_DB: mongo.dbName, RESET_WEBHOOK_URL: webhook.url, RESET_WEBHOOK_SECRET: 'secret' };
-    servers = await Promise.all([startServer(env), startServer(env)]);
-    [a, b] = servers.map((server) => connect(server.grpcAddress)) as [Client, Client];
+    replicas = await startReplicas(env);
+    ({ a, b } = replicas);
   });
 
   after(async () => {
-    a.close();
-    b.close();
-    await Promise.all(servers.map((server) => server.stop()));
+    await replicas.stop();
     await webhook.close();
     await mongo.stop();
   });

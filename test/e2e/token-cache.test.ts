@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { connect, type Client } from '../support/grpc-client.js';
+import type { Client } from '../support/grpc-client.js';
 import { startMongo } from '../support/mongo.js';
-import { startServer, type ServerProcess } from '../support/server-process.js';
+import { startReplicas, type Replicas } from '../support/replicas.js';
 
 const PASSWORD = 'correct horse battery';
 const CACHE_TTL_MS = 1500;
@@ -13,21 +13,19 @@ const isActive = async (client: Client, accessToken: string) =>
 
 describe(`TOKEN_CACHE_TTL_MS=${CACHE_TTL_MS}: two service processes on one database`, () => {
   let mongo: Awaited<ReturnType<typeof startMongo>>;
-  let servers: ServerProcess[];
+  let replicas: Replicas;
   let a: Client;
   let b: Client;
 
   before(async () => {
     mongo = await startMongo();
     const env = { MONGODB_URI: mongo.uri, MONGODB_DB: mongo.dbName, TOKEN_CACHE_TTL_MS: String(CACHE_TTL_MS) };
-    servers = await Promise.all([startServer(env), startServer(env)]);
-    [a, b] = servers.map((server) => connect(server.grpcAddress)) as [Client, Client];
+    replicas = await startReplicas(env);
+    ({ a, b } = replicas);
   });
 
   after(async () => {
-    a.close();
-    b.close();
-    await Promise.all(servers.map((server) => server.stop()));
+    await replicas.stop();
     await mongo.stop();
   });
 
