@@ -1,13 +1,16 @@
-import { AuthService, type AuthPolicy } from './auth-service.js';
-import type { Config } from './config.js';
+import { createBcryptHasher } from './adapters/bcrypt-hasher.js';
+import { createLogNotifier, createWebhookNotifier } from './adapters/notifiers.js';
+import { readTlsMaterial, type Config } from './config.js';
+import { createAuthCore } from './core/auth-core.js';
+import type { AuthPolicy } from './core/context.js';
+import type { ResetNotifier } from './core/ports.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { createLogNotifier, createWebhookNotifier, type ResetNotifier } from './notifier.js';
-import { createBcryptHasher } from './passwords.js';
-import { MemoryStore } from './store/memory-store.js';
-import { MongoStore } from './store/mongo-store.js';
-import type { Store } from './store/store.js';
-import { CachingStore } from './store/token-cache.js';
+import { createMemoryStorage } from './storage/memory.js';
+import { createMongoStorage } from './storage/mongo.js';
+import type { Storage } from './storage/storage.js';
+import { CachingTokenStore } from './storage/tokens/cache.js';
+import type { TokenStore } from './storage/tokens/port.js';
 import { AUTH_SERVICE_NAME, createGrpcServer } from './transport/grpc/server.js';
 import { createHttpServer } from './transport/http/server.js';
 
@@ -24,7 +27,7 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-function policyFrom(config: Config): AuthPolicy {
+export function policyFrom(config: Config): AuthPolicy {
   return {
     defaultTtlSeconds: config.TOKEN_DEFAULT_TTL,
     maxTtlSeconds: config.TOKEN_MAX_TTL,
@@ -38,20 +41,20 @@ function policyFrom(config: Config): AuthPolicy {
   };
 }
 
-function createStore(config: Config, logger: Logger): Store {
+function createStorage(config: Config, logger: Logger): Storage {
   if (config.MONGODB_URI) {
-    return new MongoStore({ uri: config.MONGODB_URI, dbName: config.MONGODB_DB, logger, sweepIntervalMs: config.SWEEP_INTERVAL_MS });
+    return createMongoStorage({ uri: config.MONGODB_URI, dbName: config.MONGODB_DB, logger, sweepIntervalMs: config.SWEEP_INTERVAL_MS });
   }
   logger.warn('MONGODB_URI is not set: using the in-memory store; data does not survive a restart');
-  return new MemoryStore();
+  return createMemoryStorage();
 }
 
 /** Off unless TOKEN_CACHE_TTL_MS is set: caching trades revocation on other replicas for fewer reads. */
-function cacheTokens(store: Store, config: Config, logger: Logger, metrics: Metrics): Store {
-  if (config.TOKEN_CACHE_TTL_MS === 0) return store;
+function cacheTokens(tokens: TokenStore, config: Config, logger: Logger, metrics: Metrics): TokenStore {
+  if (config.TOKEN_CACHE_TTL_MS === 0) return tokens;
   const ttlMs = config.TOKEN_CACHE_TTL_MS;
   logger.info({ ttlMs, maxEntries: config.TOKEN_CACHE_MAX_ENTRIES }, 'token cache on: revocations on other replicas take effect here within ttlMs');
-  return new CachingStore(store, {
+  return new CachingTokenStore(tokens, {
     ttlMs,
     maxEntries: config.TOKEN_CACHE_MAX_ENTRIES,
     onLookup: (result) => metrics.tokenCacheLookups.inc({ result }),
@@ -69,21 +72,28 @@ function createNotifier(config: Config, logger: Logger): ResetNotifier {
 /** The composition root: builds every part from the configuration and starts serving. */
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
   const metrics = new Metrics();
-  const store = cacheTokens(createStore(config, logger), config, logger, metrics);
+  const storage = createStorage(config, logger);
+  const hasher = await createBcryptHasher(config.BCRYPT_COST);
+  const tls = readTlsMaterial(config);
   let draining = false;
   let databaseUp = false;
   let initialized = false;
-  const service = new AuthService({
-    store,
-    hasher: await createBcryptHasher(config.BCRYPT_COST),
-    notifier: createNotifier(config, logger),
-    policy: policyFrom(config),
-    logger,
-    metrics,
-    storeAvailable: () => databaseUp,
-  });
+  const core = createAuthCore(
+    {
+      users: storage.users,
+      tokens: cacheTokens(storage.tokens, config, logger, metrics),
+      counters: storage.counters,
+      hasher,
+      notifier: createNotifier(config, logger),
+      policy: policyFrom(config),
+      logger,
+      events: metrics,
+      now: () => new Date(),
+    },
+    () => databaseUp,
+  );
 
-  const grpc = createGrpcServer({ service, config, logger, metrics, isDraining: () => draining });
+  const grpc = createGrpcServer({ service: core, config, logger, metrics, isDraining: () => draining });
 
   const setServing = (serving: boolean): void => {
     const state = serving && !draining ? 'SERVING' : 'NOT_SERVING';
@@ -95,10 +105,10 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const checkDatabase = async (): Promise<void> => {
     try {
       if (!initialized) {
-        await store.init();
+        await storage.lifecycle.init();
         initialized = true;
       } else {
-        await store.ping();
+        await storage.lifecycle.ping();
       }
       if (!databaseUp) logger.info('database reachable: serving');
       databaseUp = true;
@@ -124,7 +134,14 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const http =
     config.HTTP_PORT === 0
       ? undefined
-      : createHttpServer({ service, config, logger, metrics, isReady, isDraining: () => draining });
+      : createHttpServer({
+          service: core,
+          endpoint: { host: config.HOST, port: config.HTTP_PORT, tls },
+          logger,
+          metrics,
+          isReady,
+          isDraining: () => draining,
+        });
   const grpcPort = await grpc.listen();
   const httpPort = await http?.listen();
   logger.info({ grpcPort, httpPort, store: config.MONGODB_URI ? 'mongodb' : 'memory' }, 'auth-service started');
@@ -142,7 +159,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
       await grpc.shutdown(config.SHUTDOWN_GRACE_MS);
       await http?.close(Math.max(0, deadline - Date.now()));
-      await store.close();
+      await hasher.close();
+      await storage.lifecycle.close();
       logger.info('auth-service stopped');
     },
   };

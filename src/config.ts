@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { TlsMaterial } from './transport/endpoint.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const boolean = z
@@ -85,4 +87,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const variable = issue?.path.join('.') ?? 'environment';
   // Never echo the value: MONGODB_URI and secrets may be in it.
   throw new ConfigError(`invalid configuration: ${variable} ${issue?.message ?? 'is invalid'}`);
+}
+
+/** TLS_* apply to both ports; the files are read once, at start. */
+export function readTlsMaterial(config: Config): TlsMaterial | undefined {
+  if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return undefined;
+  return {
+    cert: readFileSync(config.TLS_CERT_FILE),
+    key: readFileSync(config.TLS_KEY_FILE),
+    clientCa: config.TLS_CLIENT_CA_FILE ? readFileSync(config.TLS_CLIENT_CA_FILE) : undefined,
+  };
 }

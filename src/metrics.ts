@@ -1,10 +1,11 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuthEvents, LoginOutcome, RevokeReason, TokenKind } from './core/events.js';
 
 /**
  * Every metric of the service, on its own registry. Labels hold only names chosen by the code
- * (RPC, route pattern, status, outcome), never a value a caller sent.
+ * (RPC, route pattern, status, outcome), never a value a caller sent. It counts the core's events.
  */
-export class Metrics {
+export class Metrics implements AuthEvents {
   readonly registry = new Registry();
 
   readonly grpcCalls = new Counter({
@@ -37,21 +38,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly logins = new Counter({
+  readonly loginsTotal = new Counter({
     name: 'auth_logins_total',
     help: 'Login attempts by outcome',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
 
-  readonly tokensIssued = new Counter({
+  readonly tokensIssuedTotal = new Counter({
     name: 'auth_tokens_issued_total',
     help: 'Tokens issued by kind',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
 
-  readonly tokensRevoked = new Counter({
+  readonly tokensRevokedTotal = new Counter({
     name: 'auth_tokens_revoked_total',
     help: 'Tokens revoked by reason',
     labelNames: ['reason'] as const,
@@ -68,8 +69,16 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
-}
 
-export type LoginOutcome = 'success' | 'failure' | 'throttled';
-export type TokenKind = 'access' | 'reset';
-export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-set' | 'password-changed';
+  loginAttempted(outcome: LoginOutcome): void {
+    this.loginsTotal.inc({ outcome });
+  }
+
+  tokenIssued(kind: TokenKind): void {
+    this.tokensIssuedTotal.inc({ kind });
+  }
+
+  tokensRevoked(reason: RevokeReason, count: number): void {
+    this.tokensRevokedTotal.inc({ reason }, count);
+  }
+}

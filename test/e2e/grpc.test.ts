@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials, loadPackageDefinition, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { signBody } from '../../src/notifier.js';
+import { signBody } from '../../src/adapters/notifiers.js';
 import { connect, errorDetails, type Client } from '../support/grpc-client.js';
 import { startMongo } from '../support/mongo.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';

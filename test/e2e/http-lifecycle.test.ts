@@ -12,19 +12,19 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, afterEach, describe, test } from 'node:test';
-import { loadConfig } from '../../src/config.js';
-import { StoreUnavailableError } from '../../src/errors.js';
+import { loadConfig, readTlsMaterial } from '../../src/config.js';
+import { StoreUnavailableError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import type { UserRecord } from '../../src/store/store.js';
+import { MemoryUserStore } from '../../src/storage/users/memory.js';
+import type { UserRecord } from '../../src/storage/users/port.js';
 import { createHttpServer, type HttpServer } from '../../src/transport/http/server.js';
 import { createTestService } from '../support/service.js';
 
 const PASSWORD = 'correct horse 1';
 
 /** A memory store whose user lookup can be held at a gate or made to fail, as a slow or broken database would. */
-class ControlledStore extends MemoryStore {
+class ControlledStore extends MemoryUserStore {
   failWith: Error | undefined;
   private gate: Promise<void> | undefined;
   private release: (() => void) | undefined;
@@ -41,11 +41,11 @@ class ControlledStore extends MemoryStore {
     this.gate = undefined;
   }
 
-  override async findUserByEmail(realm: string, email: string): Promise<UserRecord | undefined> {
+  override async findByEmail(realm: string, email: string): Promise<UserRecord | undefined> {
     this.entered?.();
     if (this.gate) await this.gate;
     if (this.failWith) throw this.failWith;
-    return super.findUserByEmail(realm, email);
+    return super.findByEmail(realm, email);
   }
 }
 
@@ -61,7 +61,7 @@ const running = new Set<Gateway>();
 
 async function startGateway(env: Record<string, string> = {}, protocol = 'http'): Promise<Gateway> {
   const store = new ControlledStore();
-  const { service } = await createTestService({}, store);
+  const { service } = await createTestService({}, { users: store });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -73,7 +73,7 @@ async function startGateway(env: Record<string, string> = {}, protocol = 'http')
   const state = { ready: true, draining: false };
   const http = createHttpServer({
     service,
-    config,
+    endpoint: { host: config.HOST, port: config.HTTP_PORT, tls: readTlsMaterial(config) },
     logger: createLogger('debug', sink),
     metrics: new Metrics(),
     isReady: () => state.ready,

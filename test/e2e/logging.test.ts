@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { hashToken } from '../../src/tokens.js';
+import { hashToken } from '../../src/core/sessions/token-format.js';
 import { connect } from '../support/grpc-client.js';
 import { startMongo } from '../support/mongo.js';
 import { startServer } from '../support/server-process.js';

@@ -1,9 +1,12 @@
+import { after } from 'node:test';
 import { pino } from 'pino';
-import { AuthService, type AuthPolicy } from '../../src/auth-service.js';
-import type { PasswordReset, ResetNotifier } from '../../src/notifier.js';
-import { createBcryptHasher } from '../../src/passwords.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import type { Store } from '../../src/store/store.js';
+import { createBcryptHasher, type BcryptHasher } from '../../src/adapters/bcrypt-hasher.js';
+import { createAuthCore, type AuthCore } from '../../src/core/auth-core.js';
+import type { AuthPolicy, CoreContext } from '../../src/core/context.js';
+import { ignoreEvents } from '../../src/core/events.js';
+import type { PasswordReset, ResetNotifier } from '../../src/core/ports.js';
+import { createMemoryStorage } from '../../src/storage/memory.js';
+import type { Storage } from '../../src/storage/storage.js';
 
 export const testPolicy: AuthPolicy = {
   defaultTtlSeconds: 1209600,
@@ -39,23 +42,43 @@ export class CapturingNotifier implements ResetNotifier {
   }
 }
 
+export type TestStores = Pick<Storage, 'users' | 'tokens' | 'counters'>;
+
 export interface ServiceFixture {
-  service: AuthService;
-  store: Store;
+  service: AuthCore;
+  store: TestStores;
   notifier: CapturingNotifier;
   clock: TestClock;
+  context: CoreContext;
 }
 
-export async function createTestService(policy: Partial<AuthPolicy> = {}, store: Store = new MemoryStore(), bcryptCost = 4): Promise<ServiceFixture> {
+/** One hashing pool per cost for the whole test file, closed when the file's tests are done. */
+const hashers = new Map<number, Promise<BcryptHasher>>();
+after(async () => {
+  for (const hasher of hashers.values()) await (await hasher).close();
+});
+
+function testHasher(cost: number): Promise<BcryptHasher> {
+  let hasher = hashers.get(cost);
+  if (!hasher) hashers.set(cost, (hasher = createBcryptHasher(cost)));
+  return hasher;
+}
+
+/** The core on the in-memory stores (or the given ones), with a hand-moved clock and a capturing notifier. */
+export async function createTestService(policy: Partial<AuthPolicy> = {}, stores: Partial<TestStores> = {}, bcryptCost = 4): Promise<ServiceFixture> {
   const clock = new TestClock();
   const notifier = new CapturingNotifier();
-  const service = new AuthService({
-    store,
-    hasher: await createBcryptHasher(bcryptCost),
+  const store = { ...createMemoryStorage(), ...stores };
+  const context: CoreContext = {
+    users: store.users,
+    tokens: store.tokens,
+    counters: store.counters,
+    hasher: await testHasher(bcryptCost),
     notifier,
     policy: { ...testPolicy, ...policy },
     logger: pino({ level: 'silent' }),
+    events: ignoreEvents,
     now: clock.now,
-  });
-  return { service, store, notifier, clock };
+  };
+  return { service: createAuthCore(context), store, notifier, clock, context };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode } from '../../src/errors.js';
-import { hashToken } from '../../src/tokens.js';
+import { ErrorCode } from '../../src/core/errors.js';
+import { hashToken } from '../../src/core/sessions/token-format.js';
 import { createTestService, type ServiceFixture } from '../support/service.js';
 
 const PASSWORD = 'correct horse';
@@ -97,8 +97,8 @@ describe('Login', () => {
     const fx = await createTestService();
     await withUser(fx);
     const { token } = await fx.service.login({ email: 'ann@example.com', password: PASSWORD });
-    assert.ok(await fx.store.findToken(hashToken(token.id)));
-    assert.equal(await fx.store.findToken(token.id), undefined);
+    assert.ok(await fx.store.tokens.find(hashToken(token.id)));
+    assert.equal(await fx.store.tokens.find(token.id), undefined);
   });
 
   it('fails alike for an unknown user and a wrong password', async () => {

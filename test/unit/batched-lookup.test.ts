@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BatchedLookup } from '../../src/store/batched-lookup.js';
+import { BatchedLookup } from '../../src/storage/tokens/batched-lookup.js';
 
 /** A loadMany whose queries are answered by the test, one by one. */
 function controlledLoader() {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { performance } from 'node:perf_hooks';
-import { AuthError, ErrorCode } from '../../src/errors.js';
+import { AuthError, ErrorCode } from '../../src/core/errors.js';
 import { createTestService } from '../support/service.js';
 
 function median(values: number[]): number {

@@ -1,33 +1,34 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import type { TokenRecord } from '../../src/store/store.js';
-import { CachingStore } from '../../src/store/token-cache.js';
+import { CachingTokenStore } from '../../src/storage/tokens/cache.js';
+import { MemoryTokenStore } from '../../src/storage/tokens/memory.js';
+import type { TokenRecord } from '../../src/storage/tokens/port.js';
+import { MemoryUserStore } from '../../src/storage/users/memory.js';
 import { createTestService } from '../support/service.js';
-import { token } from '../store/contract.js';
+import { token } from '../storage/contracts/fixtures.js';
 
 const TTL_MS = 1000;
 const PASSWORD = 'correct horse';
 
-/** A memory store that counts token lookups and can hold a lookup or a take at a gate. */
-class SpyStore extends MemoryStore {
+/** A memory token store that counts lookups and can hold a lookup or a take at a gate. */
+class SpyStore extends MemoryTokenStore {
   finds = 0;
   /** While set, findToken reads at once but answers only when the gate opens: a slow database reply. */
   findGate: Promise<void> | undefined;
   /** While set, takeToken waits for the gate before it deletes: a slow database write. */
   takeGate: Promise<void> | undefined;
 
-  override async findToken(hash: string): Promise<TokenRecord | undefined> {
+  override async find(hash: string): Promise<TokenRecord | undefined> {
     this.finds++;
     const held = this.findGate;
-    const record = await super.findToken(hash);
+    const record = await super.find(hash);
     await held;
     return record;
   }
 
-  override async takeToken(hash: string): Promise<TokenRecord | undefined> {
+  override async take(hash: string): Promise<TokenRecord | undefined> {
     await this.takeGate;
-    return super.takeToken(hash);
+    return super.take(hash);
   }
 }
 
@@ -39,9 +40,9 @@ function gate(): { promise: Promise<void>; open: () => void } {
 
 function setup(maxEntries = 100) {
   const inner = new SpyStore();
-  const clock = { time: 0 };
+  const clock = { time: 1_000_000 }; // a monotonic clock well past 0, as performance.now() is
   const lookups: string[] = [];
-  const cache = new CachingStore(inner, {
+  const cache = new CachingTokenStore(inner, {
     ttlMs: TTL_MS,
     maxEntries,
     now: () => clock.time,
@@ -50,59 +51,59 @@ function setup(maxEntries = 100) {
   return { inner, cache, clock, lookups };
 }
 
-describe('CachingStore', () => {
+describe('CachingTokenStore', () => {
   it('serves a found token from the cache within ttl without asking the inner store', async () => {
     const { inner, cache, clock } = setup();
     const t = token();
-    await cache.insertToken(t);
-    assert.deepEqual(await cache.findToken(t.hash), t);
+    await cache.insert(t);
+    assert.deepEqual(await cache.find(t.hash), t);
     clock.time += TTL_MS - 1;
-    assert.deepEqual(await cache.findToken(t.hash), t);
+    assert.deepEqual(await cache.find(t.hash), t);
     assert.equal(inner.finds, 1);
   });
 
   it('asks the inner store again once ttl has passed', async () => {
     const { inner, cache, clock } = setup();
     const t = token();
-    await cache.insertToken(t);
-    await cache.findToken(t.hash);
-    clock.time += TTL_MS;
-    assert.deepEqual(await cache.findToken(t.hash), t);
+    await cache.insert(t);
+    await cache.find(t.hash);
+    clock.time += TTL_MS + 1;
+    assert.deepEqual(await cache.find(t.hash), t);
     assert.equal(inner.finds, 2);
     clock.time += TTL_MS - 1;
-    await cache.findToken(t.hash);
+    await cache.find(t.hash);
     assert.equal(inner.finds, 2, 'the reload starts a new ttl');
   });
 
   it('serves a token revoked on another replica until ttl, and not after', async () => {
     const { inner, cache, clock } = setup();
     const t = token();
-    await inner.insertToken(t);
-    await cache.findToken(t.hash);
-    await inner.takeToken(t.hash); // another replica's logout: this cache does not see it
-    clock.time += TTL_MS - 1;
-    assert.deepEqual(await cache.findToken(t.hash), t);
+    await inner.insert(t);
+    await cache.find(t.hash);
+    await inner.take(t.hash); // another replica's logout: this cache does not see it
+    clock.time += TTL_MS; // lru-cache counts an entry exactly ttl old as fresh: the bound is inclusive
+    assert.deepEqual(await cache.find(t.hash), t);
     clock.time += 1;
-    assert.equal(await cache.findToken(t.hash), undefined);
+    assert.equal(await cache.find(t.hash), undefined);
   });
 
   it('never caches "not found": a token issued on another replica is found at once', async () => {
     const { inner, cache } = setup();
     const t = token();
-    assert.equal(await cache.findToken(t.hash), undefined);
-    await inner.insertToken(t);
-    assert.deepEqual(await cache.findToken(t.hash), t);
+    assert.equal(await cache.find(t.hash), undefined);
+    await inner.insert(t);
+    assert.deepEqual(await cache.find(t.hash), t);
     assert.equal(inner.finds, 2);
   });
 
   it('revokes at once through takeToken', async () => {
     const { cache } = setup();
     const t = token();
-    await cache.insertToken(t);
-    await cache.findToken(t.hash);
-    assert.deepEqual(await cache.takeToken(t.hash), t);
-    assert.equal(await cache.findToken(t.hash), undefined);
-    assert.equal(await cache.takeToken(t.hash), undefined);
+    await cache.insert(t);
+    await cache.find(t.hash);
+    assert.deepEqual(await cache.take(t.hash), t);
+    assert.equal(await cache.find(t.hash), undefined);
+    assert.equal(await cache.take(t.hash), undefined);
   });
 
   it("revokes a user's tokens at once through deleteUserTokens, except keepHash and other users' tokens", async () => {
@@ -112,94 +113,95 @@ describe('CachingStore', () => {
     const eternal = token({ userId: 'me', ttlSeconds: -1, expiresAt: undefined });
     const theirs = token({ userId: 'them' });
     for (const t of [keep, other, eternal, theirs]) {
-      await cache.insertToken(t);
-      await cache.findToken(t.hash);
+      await cache.insert(t);
+      await cache.find(t.hash);
     }
-    assert.equal(await cache.deleteUserTokens('me', keep.hash), 2);
+    assert.equal(await cache.deleteByUser('me', keep.hash), 2);
     const finds = inner.finds;
-    assert.equal(await cache.findToken(other.hash), undefined);
-    assert.equal(await cache.findToken(eternal.hash), undefined);
-    assert.deepEqual(await cache.findToken(keep.hash), keep);
-    assert.deepEqual(await cache.findToken(theirs.hash), theirs);
+    assert.equal(await cache.find(other.hash), undefined);
+    assert.equal(await cache.find(eternal.hash), undefined);
+    assert.deepEqual(await cache.find(keep.hash), keep);
+    assert.deepEqual(await cache.find(theirs.hash), theirs);
     assert.equal(inner.finds, finds + 2, 'the kept token and the other user\'s stay cached');
-    assert.equal(await cache.deleteUserTokens('me'), 1);
-    assert.equal(await cache.findToken(keep.hash), undefined);
+    assert.equal(await cache.deleteByUser('me'), 1);
+    assert.equal(await cache.find(keep.hash), undefined);
   });
 
   it('does not cache a lookup that was in flight while a revocation ran', async () => {
     const { inner, cache } = setup();
     const t = token();
-    await cache.insertToken(t);
+    await cache.insert(t);
     const slow = gate();
     inner.findGate = slow.promise;
-    const inFlight = cache.findToken(t.hash); // reads the token, answers later
+    const inFlight = cache.find(t.hash); // reads the token, answers later
     inner.findGate = undefined;
-    await cache.takeToken(t.hash);
+    await cache.take(t.hash);
     slow.open();
     assert.deepEqual(await inFlight, t, 'it read before the revocation');
-    assert.equal(await cache.findToken(t.hash), undefined);
+    assert.equal(await cache.find(t.hash), undefined);
   });
 
   it('does not cache a lookup that was in flight while deleteUserTokens ran', async () => {
     const { inner, cache } = setup();
     const t = token({ userId: 'me' });
-    await cache.insertToken(t);
+    await cache.insert(t);
     const slow = gate();
     inner.findGate = slow.promise;
-    const inFlight = cache.findToken(t.hash);
+    const inFlight = cache.find(t.hash);
     inner.findGate = undefined;
-    await cache.deleteUserTokens('me');
+    await cache.deleteByUser('me');
     slow.open();
     await inFlight;
-    assert.equal(await cache.findToken(t.hash), undefined);
+    assert.equal(await cache.find(t.hash), undefined);
   });
 
   it('drops what a lookup cached while a revocation was still running', async () => {
     const { inner, cache } = setup();
     const t = token();
-    await cache.insertToken(t);
+    await cache.insert(t);
     const slow = gate();
     inner.takeGate = slow.promise;
-    const taking = cache.takeToken(t.hash); // not yet deleted in the inner store
-    assert.deepEqual(await cache.findToken(t.hash), t, 'a lookup during the take still finds it');
+    const taking = cache.take(t.hash); // not yet deleted in the inner store
+    assert.deepEqual(await cache.find(t.hash), t, 'a lookup during the take still finds it');
     slow.open();
     assert.deepEqual(await taking, t);
-    assert.equal(await cache.findToken(t.hash), undefined);
+    assert.equal(await cache.find(t.hash), undefined);
   });
 
   it('holds at most maxEntries tokens, dropping the least recently used', async () => {
     const { inner, cache } = setup(2);
     const [a, b, c] = [token(), token(), token()];
     for (const t of [a, b]) {
-      await cache.insertToken(t);
-      await cache.findToken(t.hash);
+      await cache.insert(t);
+      await cache.find(t.hash);
     }
-    await cache.findToken(a.hash); // now b is the least recently used
-    await cache.insertToken(c);
-    await cache.findToken(c.hash);
+    await cache.find(a.hash); // now b is the least recently used
+    await cache.insert(c);
+    await cache.find(c.hash);
     const finds = inner.finds;
-    await cache.findToken(a.hash);
-    await cache.findToken(c.hash);
+    await cache.find(a.hash);
+    await cache.find(c.hash);
     assert.equal(inner.finds, finds, 'a and c are cached');
-    await cache.findToken(b.hash);
+    await cache.find(b.hash);
     assert.equal(inner.finds, finds + 1, 'b was dropped');
   });
 
   it('reports every lookup as a hit or a miss', async () => {
     const { cache, lookups } = setup();
     const t = token();
-    await cache.insertToken(t);
-    await cache.findToken(t.hash);
-    await cache.findToken(t.hash);
-    await cache.findToken(token().hash);
+    await cache.insert(t);
+    await cache.find(t.hash);
+    await cache.find(t.hash);
+    await cache.find(token().hash);
     assert.deepEqual(lookups, ['miss', 'hit', 'miss']);
   });
 });
 
-describe('AuthService over the token cache', () => {
-  async function cachedService(inner = new SpyStore()) {
-    const clock = { time: 0 };
-    const fx = await createTestService({}, new CachingStore(inner, { ttlMs: TTL_MS, maxEntries: 100, now: () => clock.time }));
+describe('the core over the token cache', () => {
+  async function cachedService(inner = new SpyStore(), users = new MemoryUserStore()) {
+    const clock = { time: 1_000_000 }; // a monotonic clock well past 0, as performance.now() is
+    const tokens = new CachingTokenStore(inner, { ttlMs: TTL_MS, maxEntries: 100, now: () => clock.time });
+    const fx = await createTestService({}, { tokens, users });
     return { ...fx, inner, cacheClock: clock };
   }
 
@@ -256,15 +258,16 @@ describe('AuthService over the token cache', () => {
 
   it('a logout on another replica takes effect here within ttl', async () => {
     const shared = new SpyStore();
-    const here = await cachedService(shared);
-    const there = await cachedService(shared);
+    const users = new MemoryUserStore();
+    const here = await cachedService(shared, users);
+    const there = await cachedService(shared, users);
     await here.service.createUser({ email: 'ann@example.com', password: PASSWORD });
     const id = await loginAs(here, 'ann@example.com');
     assert.equal(await isActive(here, id), true);
     await there.service.logout(id);
     assert.equal(await isActive(there, id), false);
-    here.cacheClock.time += TTL_MS - 1;
-    assert.equal(await isActive(here, id), true, 'stale, within the bound');
+    here.cacheClock.time += TTL_MS;
+    assert.equal(await isActive(here, id), true, 'stale, within the bound (lru-cache counts an entry exactly ttl old as fresh)');
     here.cacheClock.time += 1;
     assert.equal(await isActive(here, id), false);
   });

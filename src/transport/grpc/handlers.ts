@@ -1,6 +1,8 @@
 import type { handleUnaryCall, Metadata } from '@grpc/grpc-js';
-import type { AuthService, IssuedToken, PublicUser } from '../../auth-service.js';
-import { tokenFromAuthorization } from '../../tokens.js';
+import type { PublicUser } from '../../core/accounts/public-user.js';
+import type { AuthCore } from '../../core/auth-core.js';
+import type { IssuedToken } from '../../core/sessions/tokens.js';
+import { tokenFromAuthorization } from '../authorization.js';
 import type { AccessToken, AuthServiceService, AuthServiceServer, User } from '../../gen/auth/v1/auth.js';
 
 type RequestOf<H> = H extends handleUnaryCall<infer Request, infer _Response> ? Request : never;
@@ -13,7 +15,7 @@ export type AuthRpcs = {
 };
 
 /** The AuthService RPCs as thin translations between protobuf messages and the use cases. */
-export function authRpcs(service: AuthService): AuthRpcs {
+export function authRpcs(service: AuthCore): AuthRpcs {
   return {
     login: async (request) => {
       const { token, user } = await service.login({

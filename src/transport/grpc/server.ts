@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, status, type handleUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { AuthService } from '../../auth-service.js';
+import type { AuthCore } from '../../core/auth-core.js';
 import type { Config } from '../../config.js';
-import { AuthError, ErrorCode, toAuthError } from '../../errors.js';
+import { AuthError, ErrorCode, toAuthError } from '../../core/errors.js';
 import { AuthServiceService } from '../../gen/auth/v1/auth.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
@@ -17,7 +17,7 @@ export const AUTH_SERVICE_NAME = 'auth.v1.AuthService';
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
 export interface GrpcServerDeps {
-  service: AuthService;
+  service: AuthCore;
   config: Config;
   logger: Logger;
   metrics: Metrics;

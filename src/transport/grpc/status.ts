@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { AuthError, ErrorKind } from '../../errors.js';
+import type { AuthError, ErrorKind } from '../../core/errors.js';
 import { Any } from '../../gen/google/protobuf/any.js';
 import { ErrorInfo, RetryInfo } from '../../gen/google/rpc/error_details.js';
 import { Status } from '../../gen/google/rpc/status.js';
@@ -8,7 +8,6 @@ const ERROR_DOMAIN = 'auth.v1';
 
 const codeOf: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
-  unprocessable: status.INVALID_ARGUMENT,
   unauthenticated: status.UNAUTHENTICATED,
   'already-exists': status.ALREADY_EXISTS,
   'resource-exhausted': status.RESOURCE_EXHAUSTED,

@@ -1,17 +1,19 @@
 import type { FastifyReply } from 'fastify';
-import { AuthError, toAuthError, type ErrorKind } from '../../errors.js';
+import { AuthError, ErrorCode, toAuthError, type ErrorKind } from '../../core/errors.js';
 import { validationError } from './schemas.js';
 
-/** REST status of each kind of AuthError (SPEC.md's error table; 422 where LoopBack answers 422). */
+/** REST status of each kind of AuthError (docs/contract.md's error table). */
 const statusOf: Record<ErrorKind, number> = {
   'invalid-argument': 400,
-  unprocessable: 422,
   unauthenticated: 401,
   'already-exists': 422,
   'resource-exhausted': 429,
   unavailable: 503,
   internal: 500,
 };
+
+/** Codes LoopBack answers 422 (its model validation), whatever their kind elsewhere. */
+const LOOPBACK_UNPROCESSABLE: ReadonlySet<ErrorCode> = new Set([ErrorCode.PASSWORD_TOO_SHORT, ErrorCode.PASSWORD_TOO_LONG]);
 
 /** What a failed request answers: LoopBack's `{"error":{statusCode,name,message,code}}` plus headers. */
 export interface HttpFailure {
@@ -23,7 +25,7 @@ export interface HttpFailure {
 
 /**
  * A failure of the HTTP layer itself, before any use case runs (unknown route, unreadable body).
- * Its codes are not SPEC codes because the SPEC table has no row for them.
+ * Its codes are not the contract's error codes: those name failures of the use cases.
  */
 export class RequestError extends Error {
   constructor(
@@ -68,7 +70,8 @@ export function failureOf(err: unknown): HttpFailure {
   const framework = err instanceof AuthError ? undefined : frameworkFailure(err);
   if (framework) return framework;
   const error = toAuthError(err);
-  const failure: HttpFailure = { status: statusOf[error.kind], code: error.code, message: error.message };
+  const status = LOOPBACK_UNPROCESSABLE.has(error.code) ? 422 : statusOf[error.kind];
+  const failure: HttpFailure = { status, code: error.code, message: error.message };
   if (error.retryAfterMs !== undefined) failure.retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   return failure;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AuthError, ErrorCode } from '../../errors.js';
+import { AuthError, ErrorCode } from '../../core/errors.js';
 import type { Metrics } from '../../metrics.js';
 
 export interface ProbeDeps {

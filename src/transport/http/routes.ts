@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AuthService } from '../../auth-service.js';
+import type { AuthCore } from '../../core/auth-core.js';
 import {
   bodySchema,
   changePasswordFields,
@@ -35,7 +35,7 @@ const wantsUser = (query: IncludeQuery): boolean => query.include !== undefined;
  * LoopBack's User and token routes: each validates types by schema, calls one use case, and shapes
  * the answer. No rule lives here; errors propagate to the server's one error handler.
  */
-export function registerApiRoutes(app: FastifyInstance, service: AuthService): void {
+export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void {
   app.post<{ Body: BodyOf<typeof loginFields> | undefined; Querystring: IncludeQuery }>(
     '/api/users/login',
     { schema: { body: bodySchema(loginFields), querystring: queries.login, response: responses.login } },

@@ -1,5 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify';
-import { AuthError, ErrorCode } from '../../errors.js';
+import { AuthError, ErrorCode } from '../../core/errors.js';
 
 /**
  * Request schemas of the REST routes, built from one field list per route, and the mapping of a

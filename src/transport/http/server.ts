@@ -1,12 +1,11 @@
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { readFileSync } from 'node:fs';
 import type { ServerOptions as HttpsOptions } from 'node:https';
-import type { AuthService } from '../../auth-service.js';
-import type { Config } from '../../config.js';
-import { AuthError, ErrorCode } from '../../errors.js';
+import type { AuthCore } from '../../core/auth-core.js';
+import { AuthError, ErrorCode } from '../../core/errors.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
+import type { Endpoint, TlsMaterial } from '../endpoint.js';
 import { failureOf, notFound, sendFailure } from './errors.js';
 import { noteFailureCode, observeRequests } from './observe.js';
 import { registerProbes } from './probes.js';
@@ -16,8 +15,8 @@ import { registerApiRoutes } from './routes.js';
 const BODY_LIMIT_BYTES = 16 * 1024;
 
 export interface HttpServerDeps {
-  service: AuthService;
-  config: Config;
+  service: AuthCore;
+  endpoint: Endpoint;
   logger: Logger;
   metrics: Metrics;
   /** The database answers and the process is not shutting down. */
@@ -33,13 +32,10 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-/** TLS_* apply to REST as to gRPC; with a client CA, callers must present a certificate it signed. */
-function tlsOptions(config: Config): HttpsOptions | null {
-  if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return null;
-  const options: HttpsOptions = { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) };
-  if (config.TLS_CLIENT_CA_FILE) {
-    Object.assign(options, { ca: readFileSync(config.TLS_CLIENT_CA_FILE), requestCert: true, rejectUnauthorized: true });
-  }
+function httpsOptions(tls: TlsMaterial | undefined): HttpsOptions | null {
+  if (!tls) return null;
+  const options: HttpsOptions = { cert: tls.cert, key: tls.key };
+  if (tls.clientCa) Object.assign(options, { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true });
   return options;
 }
 
@@ -49,7 +45,7 @@ function tlsOptions(config: Config): HttpsOptions | null {
  */
 function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstance {
   const app = Fastify({
-    https: tlsOptions(deps.config),
+    https: httpsOptions(deps.endpoint.tls),
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     // Express, under LoopBack, matches paths case-insensitively and with a trailing slash:
@@ -108,7 +104,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
 
   return {
     async listen() {
-      await app.listen({ host: deps.config.HOST, port: deps.config.HTTP_PORT });
+      await app.listen({ host: deps.endpoint.host, port: deps.endpoint.port });
       const address = app.server.address();
       if (address === null || typeof address === 'string') throw new Error('HTTP server has no TCP address');
       return address.port;

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { tokenFromAuthorization } from '../../tokens.js';
+import { tokenFromAuthorization } from '../authorization.js';
 import type { TokenQuery } from './schemas.js';
 
 /**

@@ -1,4 +1,7 @@
-import type { IssuedToken, LoginResult, PublicUser, Validation } from '../../auth-service.js';
+import type { PublicUser } from '../../core/accounts/public-user.js';
+import type { LoginResult } from '../../core/sessions/login.js';
+import type { IssuedToken } from '../../core/sessions/tokens.js';
+import type { Validation } from '../../core/sessions/validate.js';
 
 /**
  * LoopBack's JSON shapes of the use-case results, and response schemas that serialize exactly the

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { DuplicateKeyError, type UserRecord } from '../../storage/users/port.js';
+import type { CoreContext } from '../context.js';
+import { AuthError, ErrorCode } from '../errors.js';
+import { checkNewPassword } from '../passwords/rules.js';
+import { checkRealm, checkUsername, normalizeEmail } from './identity.js';
+import { toPublicUser, type PublicUser } from './public-user.js';
+
+export interface CreateUserInput {
+  email: string;
+  username?: string;
+  password: string;
+  realm?: string;
+}
+
+/** CreateUser: a new account with a password; email (and username, when given) unique in the realm. */
+export async function createUser(ctx: CoreContext, input: CreateUserInput): Promise<PublicUser> {
+  const email = normalizeEmail(input.email);
+  const username = input.username ? checkUsername(input.username) : undefined;
+  const realm = checkRealm(input.realm ?? '');
+  checkNewPassword(input.password);
+  const user: UserRecord = {
+    id: randomBytes(12).toString('hex'),
+    realm,
+    email,
+    username,
+    passwordHash: await ctx.hasher.hash(input.password),
+    emailVerified: false,
+    created: ctx.now(),
+  };
+  try {
+    await ctx.users.create(user);
+  } catch (err) {
+    if (!(err instanceof DuplicateKeyError)) throw err;
+    throw err.field === 'email'
+      ? new AuthError(ErrorCode.EMAIL_EXISTS, 'email already exists')
+      : new AuthError(ErrorCode.USERNAME_EXISTS, 'username already exists');
+  }
+  return toPublicUser(user);
+}

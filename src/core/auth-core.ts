@@ -1,0 +1,49 @@
+import { createUser, type CreateUserInput } from './accounts/create-user.js';
+import type { PublicUser } from './accounts/public-user.js';
+import type { CoreContext } from './context.js';
+import { ErrorCode, StoreUnavailableError, toAuthError } from './errors.js';
+import { changePassword } from './passwords/change.js';
+import { resetPassword } from './passwords/reset.js';
+import { setPassword } from './passwords/set.js';
+import { login, type LoginInput, type LoginResult } from './sessions/login.js';
+import { logout } from './sessions/logout.js';
+import { validateToken, type ValidateInput, type Validation } from './sessions/validate.js';
+
+/** The use cases as the transports call them. Each resolves with its result or rejects with an AuthError. */
+export interface AuthCore {
+  login(input: LoginInput): Promise<LoginResult>;
+  logout(accessToken: string, allSessions?: boolean): Promise<number>;
+  resetPassword(email: string, realm?: string): Promise<void>;
+  setPassword(resetToken: string, newPassword: string): Promise<void>;
+  changePassword(accessToken: string, oldPassword: string, newPassword: string): Promise<void>;
+  validateToken(input: ValidateInput): Promise<Validation>;
+  createUser(input: CreateUserInput): Promise<PublicUser>;
+}
+
+/**
+ * Binds every use case to its context. While `storeAvailable` says the database is down, calls fail
+ * at once (SERVICE_UNAVAILABLE) instead of waiting on the driver; whatever a use case throws leaves
+ * as an AuthError, logged once here.
+ */
+export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean = () => true): AuthCore {
+  const run = async <T>(useCase: () => Promise<T>): Promise<T> => {
+    try {
+      if (!storeAvailable()) throw new StoreUnavailableError(new Error('health check failed'));
+      return await useCase();
+    } catch (err) {
+      const error = toAuthError(err);
+      if (error.code === ErrorCode.INTERNAL) ctx.logger.error({ err }, 'unexpected failure');
+      else if (err instanceof StoreUnavailableError) ctx.logger.warn({ reason: err.message }, 'database unavailable');
+      throw error;
+    }
+  };
+  return {
+    login: (input) => run(() => login(ctx, input)),
+    logout: (accessToken, allSessions) => run(() => logout(ctx, accessToken, allSessions)),
+    resetPassword: (email, realm) => run(() => resetPassword(ctx, email, realm)),
+    setPassword: (resetToken, newPassword) => run(() => setPassword(ctx, resetToken, newPassword)),
+    changePassword: (accessToken, oldPassword, newPassword) => run(() => changePassword(ctx, accessToken, oldPassword, newPassword)),
+    validateToken: (input) => run(() => validateToken(ctx, input)),
+    createUser: (input) => run(() => createUser(ctx, input)),
+  };
+}

@@ -1,0 +1,32 @@
+import type { Logger } from '../logger.js';
+import type { CounterStore } from '../storage/counters/port.js';
+import type { TokenStore } from '../storage/tokens/port.js';
+import type { UserStore } from '../storage/users/port.js';
+import type { AuthEvents } from './events.js';
+import type { PasswordHasher, ResetNotifier } from './ports.js';
+
+/** The rules a deployment chooses; config.ts fills them from the environment. */
+export interface AuthPolicy {
+  defaultTtlSeconds: number;
+  maxTtlSeconds: number;
+  allowEternalTokens: boolean;
+  resetTokenTtlSeconds: number;
+  loginMaxFailures: number;
+  loginLockBaseMs: number;
+  loginLockMaxMs: number;
+  resetMaxPerWindow: number;
+  resetWindowMs: number;
+}
+
+/** Everything a use case may use: ports, policy and clock. Built once, in the composition root. */
+export interface CoreContext {
+  users: UserStore;
+  tokens: TokenStore;
+  counters: CounterStore;
+  hasher: PasswordHasher;
+  notifier: ResetNotifier;
+  policy: AuthPolicy;
+  logger: Logger;
+  events: AuthEvents;
+  now: () => Date;
+}

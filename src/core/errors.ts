@@ -1,0 +1,82 @@
+/** The contract's error codes (docs/contract.md); each transport maps them once. */
+export const ErrorCode = {
+  USERNAME_EMAIL_REQUIRED: 'USERNAME_EMAIL_REQUIRED',
+  INVALID_EMAIL: 'INVALID_EMAIL',
+  PASSWORD_REQUIRED: 'PASSWORD_REQUIRED',
+  LOGIN_FAILED: 'LOGIN_FAILED',
+  TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
+  INVALID_TOKEN: 'INVALID_TOKEN',
+  EMAIL_EXISTS: 'EMAIL_EXISTS',
+  USERNAME_EXISTS: 'USERNAME_EXISTS',
+  PASSWORD_TOO_SHORT: 'PASSWORD_TOO_SHORT',
+  PASSWORD_TOO_LONG: 'PASSWORD_TOO_LONG',
+  INVALID_PASSWORD: 'INVALID_PASSWORD',
+  INVALID_TTL: 'INVALID_TTL',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** What kind of failure a code is; transports turn a kind into a status. */
+export type ErrorKind =
+  | 'invalid-argument'
+  | 'unauthenticated'
+  | 'already-exists'
+  | 'resource-exhausted'
+  | 'unavailable'
+  | 'internal';
+
+const kindOf: Record<ErrorCode, ErrorKind> = {
+  USERNAME_EMAIL_REQUIRED: 'invalid-argument',
+  INVALID_EMAIL: 'invalid-argument',
+  PASSWORD_REQUIRED: 'invalid-argument',
+  LOGIN_FAILED: 'unauthenticated',
+  TOO_MANY_ATTEMPTS: 'resource-exhausted',
+  INVALID_TOKEN: 'unauthenticated',
+  EMAIL_EXISTS: 'already-exists',
+  USERNAME_EXISTS: 'already-exists',
+  PASSWORD_TOO_SHORT: 'invalid-argument',
+  PASSWORD_TOO_LONG: 'invalid-argument',
+  INVALID_PASSWORD: 'invalid-argument',
+  INVALID_TTL: 'invalid-argument',
+  INVALID_ARGUMENT: 'invalid-argument',
+  SERVICE_UNAVAILABLE: 'unavailable',
+  INTERNAL: 'internal',
+};
+
+/**
+ * The one error type of the service. Its message is safe to show a caller: it never
+ * holds a secret, a hash, a stack or a driver message.
+ */
+export class AuthError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  /** For TOO_MANY_ATTEMPTS: how long the caller should wait. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AuthError';
+    this.code = code;
+    this.kind = kindOf[code];
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** Raised by stores when the database cannot be reached; the service maps it to SERVICE_UNAVAILABLE. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('database unavailable', { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** Any thrown value as an AuthError: unknown failures become INTERNAL with a fixed message. */
+export function toAuthError(err: unknown): AuthError {
+  if (err instanceof AuthError) return err;
+  if (err instanceof StoreUnavailableError) {
+    return new AuthError(ErrorCode.SERVICE_UNAVAILABLE, 'service unavailable', { cause: err });
+  }
+  return new AuthError(ErrorCode.INTERNAL, 'internal error', { cause: err });
+}

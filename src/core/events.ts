@@ -1,0 +1,17 @@
+export type LoginOutcome = 'success' | 'failure' | 'throttled';
+export type TokenKind = 'access' | 'reset';
+export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-set' | 'password-changed';
+
+/** What the use cases report as it happens; metrics.ts counts it. */
+export interface AuthEvents {
+  loginAttempted(outcome: LoginOutcome): void;
+  tokenIssued(kind: TokenKind): void;
+  /** Called only for count > 0. */
+  tokensRevoked(reason: RevokeReason, count: number): void;
+}
+
+export const ignoreEvents: AuthEvents = {
+  loginAttempted: () => {},
+  tokenIssued: () => {},
+  tokensRevoked: () => {},
+};

@@ -1,0 +1,24 @@
+/** The core's ports to the outside world other than storage (storage ports live in src/storage/). */
+
+/** Hashes and checks passwords; implemented by adapters/bcrypt-hasher.ts. */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(password: string, hash: string): Promise<boolean>;
+  /** Spends the time of a verify against a hash no password matches, for unknown users. */
+  verifyNothing(password: string): Promise<false>;
+}
+
+/** What a user needs to finish a password reset; the token is a secret and is never logged in production. */
+export interface PasswordReset {
+  email: string;
+  userId: string;
+  realm: string;
+  token: string;
+  expiresAt: Date;
+}
+
+/** The one way a reset token leaves the service. */
+export interface ResetNotifier {
+  /** Never throws: failures are logged (without the token). */
+  notify(reset: PasswordReset): Promise<void>;
+}

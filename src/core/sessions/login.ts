@@ -1,0 +1,55 @@
+import type { CoreContext } from '../context.js';
+import { AuthError, ErrorCode } from '../errors.js';
+import { checkRealm, checkUsername, normalizeEmail } from '../accounts/identity.js';
+import { toPublicUser, type PublicUser } from '../accounts/public-user.js';
+import { fitsBcrypt } from '../passwords/rules.js';
+import { checkUnderLock, loginLockKey } from '../throttle/login-lock.js';
+import { issueToken, type IssuedToken } from './tokens.js';
+import { resolveTtl } from './ttl.js';
+
+export interface LoginInput {
+  email?: string;
+  username?: string;
+  password: string;
+  realm?: string;
+  /** 0 or undefined: the default. */
+  ttlSeconds?: number;
+  includeUser?: boolean;
+}
+
+export interface LoginResult {
+  token: IssuedToken;
+  user: PublicUser | undefined;
+}
+
+const loginFailed = (): AuthError => new AuthError(ErrorCode.LOGIN_FAILED, 'login failed');
+
+function loginIdentity(input: LoginInput): { field: 'email' | 'username'; value: string } {
+  if (input.email) return { field: 'email', value: normalizeEmail(input.email) };
+  if (input.username) return { field: 'username', value: checkUsername(input.username) };
+  throw new AuthError(ErrorCode.USERNAME_EMAIL_REQUIRED, 'username or email is required');
+}
+
+/** Login: a password checked under the account's lock, then a new access token. */
+export async function login(ctx: CoreContext, input: LoginInput): Promise<LoginResult> {
+  const realm = checkRealm(input.realm ?? '');
+  const identity = loginIdentity(input);
+  if (input.password === '') throw new AuthError(ErrorCode.PASSWORD_REQUIRED, 'password is required');
+  const ttlSeconds = resolveTtl(ctx.policy, input.ttlSeconds ?? 0);
+
+  const user =
+    identity.field === 'email' ? await ctx.users.findByEmail(realm, identity.value) : await ctx.users.findByUsername(realm, identity.value);
+  const ok = await checkUnderLock(ctx, loginLockKey(realm, identity.field, identity.value), async () =>
+    // Unknown users pay for a bcrypt compare too, so that timing does not tell them apart.
+    user !== undefined && fitsBcrypt(input.password)
+      ? ctx.hasher.verify(input.password, user.passwordHash)
+      : ctx.hasher.verifyNothing(input.password),
+  );
+  if (!ok || user === undefined) {
+    ctx.events.loginAttempted('failure');
+    throw loginFailed();
+  }
+  const token = await issueToken(ctx, user, ttlSeconds, [], 'access');
+  ctx.events.loginAttempted('success');
+  return { token, user: input.includeUser ? toPublicUser(user) : undefined };
+}

@@ -1,0 +1,64 @@
+import { MongoClient } from 'mongodb';
+import type { Logger } from '../logger.js';
+import { MongoCounterStore, type CounterDoc } from './counters/mongo.js';
+import { guarded } from './mongo/errors.js';
+import { Expiry, type ExpiringCollection } from './mongo/expiry.js';
+import type { Storage } from './storage.js';
+import { MongoTokenStore, type TokenDoc } from './tokens/mongo.js';
+import { MongoUserStore, type UserDoc } from './users/mongo.js';
+
+export interface MongoStorageOptions {
+  uri: string;
+  dbName: string;
+  logger: Logger;
+  /** How often expired documents are deleted when the server refuses TTL indexes. */
+  sweepIntervalMs: number;
+  now?: () => Date;
+}
+
+/** The MongoDB backend, for MongoDB 6+ and FerretDB 1.x: one client, one collection per aggregate. */
+export function createMongoStorage(options: MongoStorageOptions): Storage {
+  // Short timeouts: a call fails fast as UNAVAILABLE when the database is down or hangs.
+  const client = new MongoClient(options.uri, {
+    serverSelectionTimeoutMS: 2000,
+    connectTimeoutMS: 2000,
+    socketTimeoutMS: 10_000,
+    waitQueueTimeoutMS: 5000,
+  });
+  const db = client.db(options.dbName);
+  const users = new MongoUserStore(db.collection<UserDoc>('users'));
+  const tokens = new MongoTokenStore(db.collection<TokenDoc>('accessTokens'));
+  const counters = new MongoCounterStore(db.collection<CounterDoc>('counters'));
+  const expiry = new Expiry(options.logger, options.sweepIntervalMs, options.now ?? (() => new Date()));
+
+  let prepared = false;
+  let initializing: Promise<void> | undefined;
+  const init = (): Promise<void> => {
+    initializing ??= guarded(async () => {
+      await client.connect();
+      if (prepared) return;
+      await users.ensureIndexes();
+      await tokens.ensureIndexes();
+      await expiry.ensure([tokens.collection, counters.collection] as unknown as ExpiringCollection[]);
+      prepared = true;
+    }).finally(() => (initializing = undefined));
+    return initializing;
+  };
+
+  return {
+    users,
+    tokens,
+    counters,
+    lifecycle: {
+      init,
+      ping: () =>
+        guarded(async () => {
+          await client.db('admin').command({ ping: 1 });
+        }),
+      async close() {
+        await expiry.stop();
+        await client.close();
+      },
+    },
+  };
+}

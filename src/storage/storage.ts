@@ -1,0 +1,20 @@
+import type { CounterStore } from './counters/port.js';
+import type { TokenStore } from './tokens/port.js';
+import type { UserStore } from './users/port.js';
+
+/** Connection and health of a storage backend, apart from the aggregates it serves. */
+export interface StorageLifecycle {
+  /** Connects and prepares (indexes); idempotent, and re-callable after a failure. */
+  init(): Promise<void>;
+  /** Throws StoreUnavailableError when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One backend's implementation of every storage port. */
+export interface Storage {
+  users: UserStore;
+  tokens: TokenStore;
+  counters: CounterStore;
+  lifecycle: StorageLifecycle;
+}

@@ -1,0 +1,44 @@
+import { DuplicateKeyError, type UserRecord, type UserStore } from './port.js';
+
+const key = (realm: string, value: string): string => `${realm}\u0000${value}`;
+
+/**
+ * Users in maps, lost on restart. Every method runs inside one turn of the event loop, which makes
+ * each atomic. Records are replaced, never mutated, so they are handed out without copying.
+ */
+export class MemoryUserStore implements UserStore {
+  private readonly byId = new Map<string, UserRecord>();
+  private readonly byEmail = new Map<string, UserRecord>();
+  private readonly byUsername = new Map<string, UserRecord>();
+
+  async create(user: UserRecord): Promise<void> {
+    if (this.byEmail.has(key(user.realm, user.email))) throw new DuplicateKeyError('email');
+    if (user.username !== undefined && this.byUsername.has(key(user.realm, user.username))) {
+      throw new DuplicateKeyError('username');
+    }
+    this.put({ ...user });
+  }
+
+  private put(user: UserRecord): void {
+    this.byId.set(user.id, user);
+    this.byEmail.set(key(user.realm, user.email), user);
+    if (user.username !== undefined) this.byUsername.set(key(user.realm, user.username), user);
+  }
+
+  async findById(id: string): Promise<UserRecord | undefined> {
+    return this.byId.get(id);
+  }
+
+  async findByEmail(realm: string, email: string): Promise<UserRecord | undefined> {
+    return this.byEmail.get(key(realm, email));
+  }
+
+  async findByUsername(realm: string, username: string): Promise<UserRecord | undefined> {
+    return this.byUsername.get(key(realm, username));
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+    const user = this.byId.get(userId);
+    if (user) this.put({ ...user, passwordHash });
+  }
+}

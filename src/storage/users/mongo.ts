@@ -1,0 +1,106 @@
+import type { Collection, MongoServerError } from 'mongodb';
+import { guarded, isDuplicateKey, literal } from '../mongo/errors.js';
+import { DuplicateKeyError, type UniqueField, type UserRecord, type UserStore } from './port.js';
+
+export interface UserDoc {
+  _id: string;
+  realm: string;
+  email: string;
+  /** Absent when the user has none. */
+  username?: string;
+  /**
+   * What the unique {realm, usernameKey} index holds: `name:<username>`, or `none:<id>` for a
+   * user without one, so that those never collide. A partial unique index on `username` would
+   * do on MongoDB, but FerretDB refuses partialFilterExpression (238) and ignores `sparse`, and a
+   * plain unique index makes MongoDB see every absent username as one null. This one index
+   * behaves the same on both, at the cost of one index entry per user.
+   */
+  usernameKey: string;
+  passwordHash: string;
+  emailVerified: boolean;
+  created: Date;
+}
+
+const usernameKeyOf = (username: string): string => `name:${username}`;
+
+/** Users in the `users` collection. */
+export class MongoUserStore implements UserStore {
+  constructor(private readonly users: Collection<UserDoc>) {}
+
+  /** One index per command: FerretDB 1.24 drops the connection when one createIndexes names several existing ones. */
+  async ensureIndexes(): Promise<void> {
+    await this.users.createIndex({ realm: 1, email: 1 }, { name: 'realm_email', unique: true });
+    await this.users.createIndex({ realm: 1, usernameKey: 1 }, { name: 'realm_usernameKey', unique: true });
+  }
+
+  create(user: UserRecord): Promise<void> {
+    return guarded(async () => {
+      const usernameKey = user.username === undefined ? `none:${user.id}` : usernameKeyOf(user.username);
+      try {
+        await this.users.insertOne(toDoc(user, usernameKey));
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        throw new DuplicateKeyError(await this.duplicateField(err, user.realm, user.email, usernameKey));
+      }
+    });
+  }
+
+  /**
+   * Which unique field a duplicate-key error hit. MongoDB names the index in keyPattern; FerretDB
+   * names nothing, so then the taken value is looked up (email first, as the memory store checks).
+   */
+  private async duplicateField(err: MongoServerError, realm: string, email: string, usernameKey: string): Promise<UniqueField> {
+    const pattern = Object.keys((err.keyPattern as Record<string, unknown> | undefined) ?? {});
+    if (pattern.includes('email')) return 'email';
+    if (pattern.includes('usernameKey')) return 'username';
+    if (pattern.length === 0) {
+      if (await this.users.findOne({ realm, email }, { projection: { _id: 1 } })) return 'email';
+      if (await this.users.findOne({ realm, usernameKey }, { projection: { _id: 1 } })) return 'username';
+    }
+    throw err; // an _id collision: not a field the caller chose
+  }
+
+  findById(id: string): Promise<UserRecord | undefined> {
+    return guarded(async () => toUser(await this.users.findOne({ _id: literal(id) })));
+  }
+
+  findByEmail(realm: string, email: string): Promise<UserRecord | undefined> {
+    return guarded(async () => toUser(await this.users.findOne({ realm: literal(realm), email: literal(email) })));
+  }
+
+  findByUsername(realm: string, username: string): Promise<UserRecord | undefined> {
+    return guarded(async () => toUser(await this.users.findOne({ realm: literal(realm), usernameKey: usernameKeyOf(literal(username)) })));
+  }
+
+  setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+    return guarded(async () => {
+      await this.users.updateOne({ _id: literal(userId) }, { $set: { passwordHash } });
+    });
+  }
+}
+
+function toDoc(user: UserRecord, usernameKey: string): UserDoc {
+  return {
+    _id: user.id,
+    realm: user.realm,
+    email: user.email,
+    ...(user.username === undefined ? {} : { username: user.username }),
+    usernameKey,
+    passwordHash: user.passwordHash,
+    emailVerified: user.emailVerified,
+    created: user.created,
+  };
+}
+
+function toUser(doc: UserDoc | null): UserRecord | undefined {
+  if (!doc) return undefined;
+  return {
+    id: doc._id,
+    realm: doc.realm,
+    email: doc.email,
+    username: doc.username ?? undefined,
+    passwordHash: doc.passwordHash,
+    emailVerified: doc.emailVerified,
+    created: doc.created,
+  };
+}

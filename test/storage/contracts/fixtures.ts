@@ -1,0 +1,45 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { TokenRecord } from '../../../src/storage/tokens/port.js';
+import type { UserRecord } from '../../../src/storage/users/port.js';
+
+/** A store under test and how to dispose of it. */
+export interface Fixture<S> {
+  store: S;
+  teardown(): Promise<void>;
+}
+
+// Whole seconds: every store keeps at least millisecond precision.
+export const T0 = new Date('2026-01-01T00:00:00Z');
+export const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+export const randomHash = () => randomBytes(32).toString('hex');
+
+export function user(overrides: Partial<UserRecord> = {}): UserRecord {
+  const id = randomUUID();
+  return {
+    id,
+    realm: '',
+    email: `${id}@example.com`,
+    username: undefined,
+    passwordHash: '$2b$04$abcdefghijklmnopqrstuu',
+    emailVerified: false,
+    created: T0,
+    ...overrides,
+  };
+}
+
+export function token(overrides: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    hash: randomHash(),
+    userId: 'user-1',
+    realm: '',
+    scopes: [],
+    created: T0,
+    ttlSeconds: 3600,
+    expiresAt: at(3600),
+    ...overrides,
+  };
+}
+
+/** Strings that look like query operators or paths; every store must treat them as plain values. */
+export const ODD_VALUES = ['{"$ne": null}', '{"$ne":null}', '$ne', '$where', 'a.b$c', '{', 'x.y.z', '$', '.', '{"$gt": ""}'];
