@@ -125,7 +125,7 @@ function counterKey(kind: 'login' | 'reset', realm: string, identity: string): s
 }
 
 /**
- * The use cases of SPEC.md, free of any transport. Every method either returns its result
+ * The use cases of docs/contract.md, free of any transport. Every method either returns its result
  * or throws an AuthError; store and driver failures are turned into one here.
  */
 export class AuthService {

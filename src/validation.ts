@@ -1,6 +1,6 @@
 import { AuthError, ErrorCode } from './errors.js';
 
-/** Field rules of SPEC.md, shared by every use case. Each returns the normalized value or throws. */
+/** Input rules of docs/contract.md, shared by every use case. Each returns the normalized value or throws. */
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { AuthError, toAuthError, type ErrorKind } from '../../errors.js';
 import { validationError } from './schemas.js';
 
-/** REST status of each kind of AuthError (SPEC.md's error table; 422 where LoopBack answers 422). */
+/** REST status of each kind of AuthError (docs/contract.md's error table; 422 where LoopBack answers 422). */
 const statusOf: Record<ErrorKind, number> = {
   'invalid-argument': 400,
   unprocessable: 422,
@@ -23,7 +23,7 @@ export interface HttpFailure {
 
 /**
  * A failure of the HTTP layer itself, before any use case runs (unknown route, unreadable body).
- * Its codes are not SPEC codes because the SPEC table has no row for them.
+ * Its codes are not AuthError codes: no use case runs, so the contract lists them apart.
  */
 export class RequestError extends Error {
   constructor(
