@@ -16,9 +16,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** One or more `..` segments, then a sibling folder named `shared`. */
 const SIBLING_WORKSPACE = /(?:\.\.[/\\])+shared\b/;
 
-/** Tracked files, and new ones git does not ignore, that exist in the working tree (repository-relative, `/`-separated). */
+/** Tracked files present in the working tree, repository-relative with `/` separators: what a clone holds. */
 function repositoryFiles(): string[] {
-  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });
+  const listed = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' });
   return [...new Set(listed.split('\0'))].filter((path) => path !== '' && statSync(join(ROOT, path), { throwIfNoEntry: false })?.isFile());
 }
 
