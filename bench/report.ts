@@ -25,7 +25,7 @@ export const row = (subject: string, load: Load, extra: Pick<Row, 'peakRssMiB' |
   ...extra,
 });
 
-/** A target of issue 6 and whether this run met it. */
+/** A performance target (the README's Performance table) and whether this run met it. */
 export interface Check {
   target: string;
   measured: string;

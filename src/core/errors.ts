@@ -1,4 +1,4 @@
-/** The contract's error codes (docs/contract.md); each transport maps them once. */
+/** Reason codes of the error table in docs/contract.md; each transport maps them once. */
 export const ErrorCode = {
   USERNAME_EMAIL_REQUIRED: 'USERNAME_EMAIL_REQUIRED',
   INVALID_EMAIL: 'INVALID_EMAIL',

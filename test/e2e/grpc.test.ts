@@ -123,7 +123,7 @@ function describeGrpc(storeName: string, storeEnv: () => Promise<{ env: Record<s
       }
     });
 
-    it('answers input errors with their SPEC reason', async () => {
+    it('answers input errors with their contract reason', async () => {
       const login = { username: '', realm: '', ttlSeconds: 0, includeUser: false };
       await rejectsWith(client.login({ ...login, email: '', password: PASSWORD }), status.INVALID_ARGUMENT, 'USERNAME_EMAIL_REQUIRED');
       await rejectsWith(client.login({ ...login, email: 'a@example.com', password: '' }), status.INVALID_ARGUMENT, 'PASSWORD_REQUIRED');

@@ -318,7 +318,7 @@ function describeRest(storeName: string, envFactory: () => Promise<StoreEnv>, ca
         assert.deepEqual(wrong, unknown);
       });
 
-      test('missing or malformed credentials are 400 with their SPEC codes', async () => {
+      test('missing or malformed credentials are 400 with their contract codes', async () => {
         expectError(await api('/api/users/login', { json: { password: PASSWORD } }), 400, 'USERNAME_EMAIL_REQUIRED');
         expectError(await api('/api/users/login', { json: { email: null, password: PASSWORD } }), 400, 'USERNAME_EMAIL_REQUIRED');
         expectError(await api('/api/users/login', { json: { email: 'not an email', password: PASSWORD } }), 400, 'INVALID_EMAIL');

@@ -3,8 +3,8 @@
  * server process per store (`npm run build` first). Inputs are random and adversarial: `$`, `.`,
  * operator-like strings and objects, NUL and control characters, lone surrogates, invalid UTF-8
  * (hand-made protobuf bytes), wrong JSON types, form and raw bodies, query parameters, headers and
- * metadata, and values up to 1 MB. Every answer must be one SPEC.md's table allows, in time, and
- * the process must stay up.
+ * metadata, and values up to 1 MB. Every answer must be one the error table of docs/contract.md
+ * allows, in time, and the process must stay up.
  *
  * "No document changed that should not": the fuzz owns a few accounts and tracks, as a model, their
  * passwords and live tokens; it may use them (so that success paths are fuzzed too) but never holds
@@ -208,7 +208,8 @@ const refTo = (ref: Ref['ref']): fc.Arbitrary<Ref> => fc.constantFrom(...FORMS[r
 
 const base62 = fc.string({ unit: fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'), minLength: 63, maxLength: 65 });
 
-const SPECIFIC: Record<Role, fc.Arbitrary<Text>> = {
+/** Per role, values aimed at it: look-alikes of real ones, its limits and just past them, operator-like strings. */
+const TARGETED: Record<Role, fc.Arbitrary<Text>> = {
   email: fc.oneof(emailLike, lookalike, fc.constantFrom('', ' ', '{"$ne":null}', "' || '1'=='1", 'admin@example.com')),
   username: fc.constantFrom('admin', 'root.user', 'ADMIN', '$where', 'admin.*', '^admin', 'a'.repeat(64), 'a'.repeat(65), '.', '..', '-', '_', 'name:admin', 'none:x'),
   password: fc.oneof(
@@ -225,7 +226,7 @@ function textOf(role: Role): fc.Arbitrary<Text> {
   const ref = REF_OF[role];
   return fc.oneof(
     { weight: 5, arbitrary: junk },
-    { weight: 3, arbitrary: SPECIFIC[role] },
+    { weight: 3, arbitrary: TARGETED[role] },
     { weight: ref ? 4 : 0, arbitrary: ref ? refTo(ref) : junk },
     { weight: 1, arbitrary: long },
   );
@@ -245,7 +246,7 @@ const ownRef = (ref: Ref['ref']): fc.Arbitrary<Ref> =>
 const NEAR_VALID: Record<Role, fc.Arbitrary<Text>> = {
   email: fc.oneof({ weight: 3, arbitrary: ownRef('email') }, { weight: 1, arbitrary: freshEmail }),
   username: fc.oneof(ownRef('username'), fc.stringMatching(/^[A-Za-z0-9._-]{1,16}$/), fc.constant('')),
-  password: fc.oneof({ weight: 3, arbitrary: ownRef('password') }, { weight: 1, arbitrary: SPECIFIC.password }),
+  password: fc.oneof({ weight: 3, arbitrary: ownRef('password') }, { weight: 1, arbitrary: TARGETED.password }),
   realm: ownRef('realm'),
   token: ownRef('token'),
   scope: fc.constantFrom('reset-password', ''),
@@ -313,7 +314,7 @@ const grpcAction: fc.Arbitrary<GrpcAction> = fc.constantFrom(...RPCS).chain((rpc
       fc.record({ no: fc.integer({ min: 1, max: 9 }), kind: fc.constantFrom('varint' as const, 'fixed64' as const, 'fixed32' as const, 'bytes' as const), n: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
       { maxLength: 2 },
     ),
-    authorization: sometimes(3, fc.oneof(refTo('token'), SPECIFIC.token, junk)),
+    authorization: sometimes(3, fc.oneof(refTo('token'), TARGETED.token, junk)),
     garbage: sometimes(15, fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 24 })),
   }),
 );
@@ -363,7 +364,7 @@ function jsonFieldFor(field: string): fc.Arbitrary<JsonField> {
   }
   if (field === 'requiredScopes') {
     return fc.oneof(
-      fc.array(SPECIFIC.scope, { maxLength: 3 }).map((json) => ({ json })),
+      fc.array(TARGETED.scope, { maxLength: 3 }).map((json) => ({ json })),
       fc.constantFrom<unknown>('reset-password', [1], [{ $ne: null }], {}, null, Array.from({ length: 40 }, () => 'x')).map((json) => ({ json })),
     );
   }
@@ -457,7 +458,7 @@ const restAction: fc.Arbitrary<RestAction> = fc.constantFrom(...REST_ROUTES).cha
     owner: fc.nat(),
     body: restBodyFor(route.path),
     query: fc.array(fc.tuple(queryKey, queryValue), { maxLength: 3 }),
-    authorization: sometimes(3, fc.oneof(refTo('token'), SPECIFIC.token, junk)),
+    authorization: sometimes(3, fc.oneof(refTo('token'), TARGETED.token, junk)),
     xAccessToken: sometimes(6, fc.oneof(refTo('token'), junk)),
   }),
 );

@@ -1,6 +1,6 @@
 /**
  * Injection and malformed input, case by case: the classic payloads on every REST route and gRPC
- * RPC, each with the exact answer SPEC.md gives it. Runs once per store against the built server
+ * RPC, each with the exact answer docs/contract.md gives it. Runs once per store against the built server
  * (`npm run build` first). fuzz.test.ts throws random inputs; this file names the ones an attacker
  * tries first, so that a regression reads as one failing line.
  */
@@ -193,7 +193,7 @@ function describeInjection(storeName: string, startStore: () => Promise<StoreEnv
           assert.equal(answer.status, 400, `${JSON.stringify(email)}: ${answer.text}`);
           expectRest(answer, 400, 'INVALID_EMAIL');
         }
-        // Leading and trailing white space is trimmed (SPEC), so this one is admin's address.
+        // Leading and trailing white space is trimmed (contract), so this one is admin's address.
         expectRest(await login({ json: { email: `${admin.email}\n`, password: admin.password } }), 200);
       });
 
@@ -208,7 +208,7 @@ function describeInjection(storeName: string, startStore: () => Promise<StoreEnv
         }
       });
 
-      test('lookalikes of admin@example.com with admin’s password do not log in; case and spaces do (SPEC)', async () => {
+      test('lookalikes of admin@example.com with admin’s password do not log in; case and spaces do (contract)', async () => {
         for (const email of ['\u0430dmin@example.com', 'admin@ex\u0430mple.com', '\uff41dmin@example.com', 'admin@example.com\u200b', 'admın@example.com', 'admin@example.com.']) {
           const answer = await login({ json: { email, password: admin.password } });
           assert.ok(answer.status === 401 || answer.status === 400, `${JSON.stringify(email)}: ${answer.status}`);
@@ -355,7 +355,7 @@ function describeInjection(storeName: string, startStore: () => Promise<StoreEnv
       });
     });
 
-    describe('passwords with NUL: bcrypt’s limits are refused, never silently applied (SPEC)', () => {
+    describe('passwords with NUL: bcrypt’s limits are refused, never silently applied (contract)', () => {
       // bcrypt cycles its key, with a NUL after it, to 72 bytes: "abcd", "abcd\0abcd" and
       // "abcd\0abcd\0abcd" give the same hash, and any run of NULs hashes like the empty password.
       // An account must never open to a password other than its own.
@@ -420,7 +420,7 @@ function describeInjection(storeName: string, startStore: () => Promise<StoreEnv
 
       test('ttl_seconds: the whole int64 range answers by the TTL rules, never INTERNAL', async () => {
         const ttl = (value: bigint) => grpc('Login', loginRequest({ email: admin.email, password: admin.password, ttl: value }));
-        // Above the maximum is capped (SPEC), however far above: 2^53 and up no longer fit a JS number.
+        // Above the maximum is capped (contract), however far above: 2^53 and up no longer fit a JS number.
         for (const value of [31556927n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 62n, 2n ** 63n - 1n]) {
           const { accessToken } = expectGrpcOk<{ accessToken: { ttlSeconds: number } }>(await ttl(value));
           assert.equal(accessToken.ttlSeconds, 31556926, `ttl ${value}`);

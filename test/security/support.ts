@@ -1,8 +1,8 @@
 /**
  * Shared by the security tests (fuzz.test.ts, injection.test.ts): the two store variants, a raw
  * HTTP client and a raw gRPC client that send exactly the bytes they are given, a protobuf
- * encoder for hand-made (also malformed) messages, and the checks that an answer is one SPEC.md's
- * error table allows.
+ * encoder for hand-made (also malformed) messages, and the checks that an answer is one the
+ * error table of docs/contract.md allows.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -60,9 +60,9 @@ export const STORES: ReadonlyArray<[name: string, start: () => Promise<StoreEnv>
 export const SECURITY_SERVER_ENV = { LOGIN_MAX_FAILURES: '1000000', LOG_LEVEL: 'info' } as const;
 
 // ---------------------------------------------------------------------------------------------
-// SPEC.md's error table.
+// The error table of docs/contract.md.
 
-export const SPEC_CODES = [
+export const CONTRACT_CODES = [
   'USERNAME_EMAIL_REQUIRED',
   'INVALID_EMAIL',
   'PASSWORD_REQUIRED',
@@ -77,10 +77,10 @@ export const SPEC_CODES = [
   'INVALID_TTL',
   'INVALID_ARGUMENT',
 ] as const;
-export type SpecCode = (typeof SPEC_CODES)[number];
+export type ContractCode = (typeof CONTRACT_CODES)[number];
 
 /** The gRPC status of each code (SERVICE_UNAVAILABLE and INTERNAL left out: malformed input must never cause them). */
-const GRPC_STATUS_OF: Record<SpecCode, status> = {
+const GRPC_STATUS_OF: Record<ContractCode, status> = {
   USERNAME_EMAIL_REQUIRED: status.INVALID_ARGUMENT,
   INVALID_EMAIL: status.INVALID_ARGUMENT,
   PASSWORD_REQUIRED: status.INVALID_ARGUMENT,
@@ -119,7 +119,7 @@ const REST_STATUS_OF: Record<string, number> = {
 export type Rpc = 'Login' | 'Logout' | 'ResetPassword' | 'ValidateToken' | 'CreateUser' | 'SetPassword' | 'ChangePassword';
 
 /** The codes each use case can answer, whatever its input (TOO_MANY_ATTEMPTS is Login's throttle). */
-export const CODES_OF: Record<Rpc, readonly SpecCode[]> = {
+export const CODES_OF: Record<Rpc, readonly ContractCode[]> = {
   Login: ['USERNAME_EMAIL_REQUIRED', 'INVALID_EMAIL', 'PASSWORD_REQUIRED', 'LOGIN_FAILED', 'TOO_MANY_ATTEMPTS', 'INVALID_TTL', 'INVALID_ARGUMENT'],
   Logout: ['INVALID_TOKEN'],
   ResetPassword: ['INVALID_EMAIL', 'INVALID_ARGUMENT'],
@@ -240,7 +240,7 @@ interface ErrorBody {
 const UNSAFE_MESSAGE = /\n|\bat .+:\d+|Mongo|bcrypt|\$2[aby]\$|Error:|TypeError|undefined|\[object/;
 
 /**
- * Asserts that a REST answer is in SPEC.md's table for `route`: the success status, or an error in
+ * Asserts that a REST answer is in the contract's table for `route`: the success status, or an error in
  * LoopBack's shape whose code is one the use case (or the HTTP layer) can answer, with the status
  * the table gives that code. Returns the code, or undefined on success.
  */
@@ -378,7 +378,7 @@ export class RawGrpcClient {
 export const GRPC_MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
- * Asserts that a gRPC outcome is in SPEC.md's table for `rpc`: OK, or a status and ErrorInfo
+ * Asserts that a gRPC outcome is in the contract's table for `rpc`: OK, or a status and ErrorInfo
  * reason (domain auth.v1) the use case can answer. `messageBytes` over the server's limit may
  * instead get grpc-js's own RESOURCE_EXHAUSTED. Returns the reason, or undefined on success.
  */
@@ -399,7 +399,7 @@ export function checkGrpcOutcome(rpc: Rpc, outcome: GrpcOutcome, messageBytes: n
   // Besides the use case's codes: a message that is not valid protobuf, whatever the RPC.
   const allowed: readonly string[] = [...CODES_OF[rpc], 'INVALID_ARGUMENT'];
   assert.ok(reason !== undefined && allowed.includes(reason), `reason ${reason} is not one ${rpc} answers: ${where}`);
-  assert.equal(status[err.code], status[GRPC_STATUS_OF[reason as SpecCode]], `status of ${reason}: ${where}`);
+  assert.equal(status[err.code], status[GRPC_STATUS_OF[reason as ContractCode]], `status of ${reason}: ${where}`);
   assert.doesNotMatch(err.details, UNSAFE_MESSAGE, `message leaks internals: ${where}`);
   return reason;
 }

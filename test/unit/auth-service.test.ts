@@ -10,7 +10,7 @@ async function withUser(fixture: ServiceFixture, email = 'Ann@Example.com', extr
   return fixture.service.createUser({ email, password: PASSWORD, ...extra });
 }
 
-/** Asserts that the promise rejects with the given SPEC.md code. */
+/** Asserts that the promise rejects with the given contract code (docs/contract.md). */
 async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
   await assert.rejects(promise, (err: { code?: string }) => {
     assert.equal(err.code, code);

@@ -25,7 +25,7 @@ export interface HttpFailure {
 
 /**
  * A failure of the HTTP layer itself, before any use case runs (unknown route, unreadable body).
- * Its codes are not the contract's error codes: those name failures of the use cases.
+ * Its codes are not AuthError codes: no use case runs, so the contract lists them apart.
  */
 export class RequestError extends Error {
   constructor(

@@ -3,7 +3,7 @@ import { AuthError, ErrorCode } from '../../core/errors.js';
 
 /**
  * Request schemas of the REST routes, built from one field list per route, and the mapping of a
- * schema failure to the SPEC code of the field that failed. Schemas check types only; the rules
+ * schema failure to the contract code of the field that failed. Schemas check types only; the rules
  * (email syntax, password length, ttl range) stay in the use cases so that gRPC and REST agree.
  */
 
@@ -78,8 +78,8 @@ export interface LogoutQuery extends TokenQuery {
 }
 
 /**
- * The SPEC code for a field of the wrong type. Passwords count as "not given" (PASSWORD_REQUIRED):
- * the SPEC has no code for a malformed password and INVALID_PASSWORD means a wrong old password.
+ * The contract code for a field of the wrong type. Passwords count as "not given" (PASSWORD_REQUIRED):
+ * the contract has no code for a malformed password and INVALID_PASSWORD means a wrong old password.
  */
 const fieldCodes: Readonly<Record<string, ErrorCode>> = {
   email: ErrorCode.INVALID_EMAIL,
