@@ -38,6 +38,7 @@ export function policyFrom(config: Config): AuthPolicy {
     loginLockMaxMs: config.LOGIN_LOCK_MAX_MS,
     resetMaxPerWindow: config.RESET_MAX_PER_WINDOW,
     resetWindowMs: config.RESET_WINDOW_SECONDS * 1000,
+    maxSessionsPerUser: config.MAX_SESSIONS_PER_USER,
   };
 }
 
@@ -46,7 +47,7 @@ function createStorage(config: Config, logger: Logger): Storage {
     return createMongoStorage({ uri: config.MONGODB_URI, dbName: config.MONGODB_DB, logger, sweepIntervalMs: config.SWEEP_INTERVAL_MS });
   }
   logger.warn('MONGODB_URI is not set: using the in-memory store; data does not survive a restart');
-  return createMemoryStorage();
+  return createMemoryStorage({ sweepIntervalMs: config.SWEEP_INTERVAL_MS });
 }
 
 /** Off unless TOKEN_CACHE_TTL_MS is set: caching trades revocation on other replicas for fewer reads. */
@@ -73,7 +74,7 @@ function createNotifier(config: Config, logger: Logger): ResetNotifier {
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
   const metrics = new Metrics();
   const storage = createStorage(config, logger);
-  const hasher = await createBcryptHasher(config.BCRYPT_COST);
+  const hasher = await createBcryptHasher({ cost: config.BCRYPT_COST, maxQueued: config.HASH_QUEUE_MAX });
   const tls = readTlsMaterial(config);
   let draining = false;
   let databaseUp = false;
@@ -82,7 +83,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     {
       users: storage.users,
       tokens: cacheTokens(storage.tokens, config, logger, metrics),
-      counters: storage.counters,
+      attempts: storage.attempts,
       hasher,
       notifier: createNotifier(config, logger),
       policy: policyFrom(config),

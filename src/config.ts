@@ -21,6 +21,8 @@ const schema = z
       .optional(),
     MONGODB_DB: z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'is not a valid database name').default('auth'),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
+    /** Password checks that may wait for a hashing thread; beyond, calls are refused with a retry delay. */
+    HASH_QUEUE_MAX: positiveInt.default(256),
     TOKEN_DEFAULT_TTL: positiveInt.default(1209600),
     TOKEN_MAX_TTL: positiveInt.default(31556926),
     ALLOW_ETERNAL_TOKENS: boolean.default(false),
@@ -38,7 +40,9 @@ const schema = z
     LOGIN_LOCK_MAX_MS: positiveInt.default(900000),
     RESET_MAX_PER_WINDOW: positiveInt.default(3),
     RESET_WINDOW_SECONDS: positiveInt.default(900),
-    /** How often the MongoDB store sweeps expired tokens where the server has no TTL index. */
+    /** Tokens one user may hold at once; logging in beyond it revokes the oldest. */
+    MAX_SESSIONS_PER_USER: positiveInt.default(100),
+    /** How often expired tokens and attempts are swept: always on the embedded store, on MongoDB where TTL indexes are refused. */
     SWEEP_INTERVAL_MS: positiveInt.default(60000),
     /** 0: off. Otherwise a token revoked on another replica stays valid here for at most this long. */
     TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(0),

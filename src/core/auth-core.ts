@@ -1,5 +1,6 @@
 import { createUser, type CreateUserInput } from './accounts/create-user.js';
 import type { PublicUser } from './accounts/public-user.js';
+import type { CallOptions } from './call.js';
 import type { CoreContext } from './context.js';
 import { ErrorCode, StoreUnavailableError, toAuthError } from './errors.js';
 import { changePassword } from './passwords/change.js';
@@ -11,13 +12,13 @@ import { validateToken, type ValidateInput, type Validation } from './sessions/v
 
 /** The use cases as the transports call them. Each resolves with its result or rejects with an AuthError. */
 export interface AuthCore {
-  login(input: LoginInput): Promise<LoginResult>;
+  login(input: LoginInput, call?: CallOptions): Promise<LoginResult>;
   logout(accessToken: string, allSessions?: boolean): Promise<number>;
   resetPassword(email: string, realm?: string): Promise<void>;
-  setPassword(resetToken: string, newPassword: string): Promise<void>;
-  changePassword(accessToken: string, oldPassword: string, newPassword: string): Promise<void>;
+  setPassword(resetToken: string, newPassword: string, call?: CallOptions): Promise<void>;
+  changePassword(accessToken: string, oldPassword: string, newPassword: string, call?: CallOptions): Promise<void>;
   validateToken(input: ValidateInput): Promise<Validation>;
-  createUser(input: CreateUserInput): Promise<PublicUser>;
+  createUser(input: CreateUserInput, call?: CallOptions): Promise<PublicUser>;
 }
 
 /**
@@ -38,12 +39,13 @@ export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean =
     }
   };
   return {
-    login: (input) => run(() => login(ctx, input)),
+    login: (input, call) => run(() => login(ctx, input, call)),
     logout: (accessToken, allSessions) => run(() => logout(ctx, accessToken, allSessions)),
     resetPassword: (email, realm) => run(() => resetPassword(ctx, email, realm)),
-    setPassword: (resetToken, newPassword) => run(() => setPassword(ctx, resetToken, newPassword)),
-    changePassword: (accessToken, oldPassword, newPassword) => run(() => changePassword(ctx, accessToken, oldPassword, newPassword)),
+    setPassword: (resetToken, newPassword, call) => run(() => setPassword(ctx, resetToken, newPassword, call)),
+    changePassword: (accessToken, oldPassword, newPassword, call) =>
+      run(() => changePassword(ctx, accessToken, oldPassword, newPassword, call)),
     validateToken: (input) => run(() => validateToken(ctx, input)),
-    createUser: (input) => run(() => createUser(ctx, input)),
+    createUser: (input, call) => run(() => createUser(ctx, input, call)),
   };
 }

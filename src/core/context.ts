@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { CounterStore } from '../storage/counters/port.js';
+import type { AttemptStore } from '../storage/attempts/port.js';
 import type { TokenStore } from '../storage/tokens/port.js';
 import type { UserStore } from '../storage/users/port.js';
 import type { AuthEvents } from './events.js';
@@ -16,13 +16,15 @@ export interface AuthPolicy {
   loginLockMaxMs: number;
   resetMaxPerWindow: number;
   resetWindowMs: number;
+  /** Tokens a user may hold at once; the oldest are revoked beyond it. */
+  maxSessionsPerUser: number;
 }
 
 /** Everything a use case may use: ports, policy and clock. Built once, in the composition root. */
 export interface CoreContext {
   users: UserStore;
   tokens: TokenStore;
-  counters: CounterStore;
+  attempts: AttemptStore;
   hasher: PasswordHasher;
   notifier: ResetNotifier;
   policy: AuthPolicy;

@@ -14,6 +14,8 @@ export const ErrorCode = {
   INVALID_TTL: 'INVALID_TTL',
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  SERVICE_OVERLOADED: 'SERVICE_OVERLOADED',
+  CANCELLED: 'CANCELLED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -25,6 +27,8 @@ export type ErrorKind =
   | 'already-exists'
   | 'resource-exhausted'
   | 'unavailable'
+  | 'overloaded'
+  | 'cancelled'
   | 'internal';
 
 const kindOf: Record<ErrorCode, ErrorKind> = {
@@ -42,6 +46,8 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
   INVALID_TTL: 'invalid-argument',
   INVALID_ARGUMENT: 'invalid-argument',
   SERVICE_UNAVAILABLE: 'unavailable',
+  SERVICE_OVERLOADED: 'overloaded',
+  CANCELLED: 'cancelled',
   INTERNAL: 'internal',
 };
 
@@ -52,7 +58,7 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
 export class AuthError extends Error {
   readonly code: ErrorCode;
   readonly kind: ErrorKind;
-  /** For TOO_MANY_ATTEMPTS: how long the caller should wait. */
+  /** For TOO_MANY_ATTEMPTS and SERVICE_OVERLOADED: how long the caller should wait. */
   readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {

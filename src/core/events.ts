@@ -1,6 +1,6 @@
 export type LoginOutcome = 'success' | 'failure' | 'throttled';
 export type TokenKind = 'access' | 'reset';
-export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-set' | 'password-changed';
+export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-set' | 'password-changed' | 'session-limit';
 
 /** What the use cases report as it happens; metrics.ts counts it. */
 export interface AuthEvents {

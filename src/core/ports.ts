@@ -1,11 +1,16 @@
+import type { CallOptions } from './call.js';
+
 /** The core's ports to the outside world other than storage (storage ports live in src/storage/). */
 
-/** Hashes and checks passwords; implemented by adapters/bcrypt-hasher.ts. */
+/**
+ * Hashes and checks passwords; implemented by adapters/bcrypt-hasher.ts. A job whose caller is gone
+ * before it starts is dropped (CANCELLED); one that cannot start in time is refused (SERVICE_OVERLOADED).
+ */
 export interface PasswordHasher {
-  hash(password: string): Promise<string>;
-  verify(password: string, hash: string): Promise<boolean>;
+  hash(password: string, call?: CallOptions): Promise<string>;
+  verify(password: string, hash: string, call?: CallOptions): Promise<boolean>;
   /** Spends the time of a verify against a hash no password matches, for unknown users. */
-  verifyNothing(password: string): Promise<false>;
+  verifyNothing(password: string, call?: CallOptions): Promise<false>;
 }
 
 /** What a user needs to finish a password reset; the token is a secret and is never logged in production. */

@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
 import type { Logger } from '../logger.js';
-import { MongoCounterStore, type CounterDoc } from './counters/mongo.js';
+import { MongoAttemptStore, type AttemptDoc } from './attempts/mongo.js';
 import { guarded } from './mongo/errors.js';
 import { Expiry, type ExpiringCollection } from './mongo/expiry.js';
 import type { Storage } from './storage.js';
@@ -28,7 +28,7 @@ export function createMongoStorage(options: MongoStorageOptions): Storage {
   const db = client.db(options.dbName);
   const users = new MongoUserStore(db.collection<UserDoc>('users'));
   const tokens = new MongoTokenStore(db.collection<TokenDoc>('accessTokens'));
-  const counters = new MongoCounterStore(db.collection<CounterDoc>('counters'));
+  const attempts = new MongoAttemptStore(db.collection<AttemptDoc>('attempts'));
   const expiry = new Expiry(options.logger, options.sweepIntervalMs, options.now ?? (() => new Date()));
 
   let prepared = false;
@@ -39,7 +39,8 @@ export function createMongoStorage(options: MongoStorageOptions): Storage {
       if (prepared) return;
       await users.ensureIndexes();
       await tokens.ensureIndexes();
-      await expiry.ensure([tokens.collection, counters.collection] as unknown as ExpiringCollection[]);
+      await attempts.ensureIndexes();
+      await expiry.ensure([tokens.collection, attempts.collection] as unknown as ExpiringCollection[]);
       prepared = true;
     }).finally(() => (initializing = undefined));
     return initializing;
@@ -48,7 +49,7 @@ export function createMongoStorage(options: MongoStorageOptions): Storage {
   return {
     users,
     tokens,
-    counters,
+    attempts,
     lifecycle: {
       init,
       ping: () =>

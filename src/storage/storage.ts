@@ -1,10 +1,10 @@
-import type { CounterStore } from './counters/port.js';
+import type { AttemptStore } from './attempts/port.js';
 import type { TokenStore } from './tokens/port.js';
 import type { UserStore } from './users/port.js';
 
 /** Connection and health of a storage backend, apart from the aggregates it serves. */
 export interface StorageLifecycle {
-  /** Connects and prepares (indexes); idempotent, and re-callable after a failure. */
+  /** Connects and prepares (indexes, expiry); idempotent, and re-callable after a failure. */
   init(): Promise<void>;
   /** Throws StoreUnavailableError when the database does not answer. */
   ping(): Promise<void>;
@@ -15,6 +15,6 @@ export interface StorageLifecycle {
 export interface Storage {
   users: UserStore;
   tokens: TokenStore;
-  counters: CounterStore;
+  attempts: AttemptStore;
   lifecycle: StorageLifecycle;
 }

@@ -45,6 +45,35 @@ describe('two service processes on one database', () => {
     }
   });
 
+  /** Password checks that ran (failures and successes) on both processes, from their /metrics. */
+  async function passwordChecks(): Promise<number> {
+    let total = 0;
+    for (const server of replicas.servers) {
+      const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+      for (const [, value] of text.matchAll(/^auth_logins_total\{outcome="(?:failure|success)"\} (\d+)$/gm)) total += Number(value);
+    }
+    return total;
+  }
+
+  it('runs at most LOGIN_MAX_FAILURES password checks for 50 concurrent guesses and the right password, across processes', async () => {
+    await a.createUser({ email: 'storm@example.com', username: 'storm', password: PASSWORD, realm: '' });
+    const before = await passwordChecks();
+    const guesses = Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).login(loginRequest('storm@example.com', `wrong guess ${i}`)));
+    const right = (guesses.length % 2 ? a : b).login(loginRequest('storm@example.com'));
+    const results = await Promise.allSettled([...guesses, right]);
+    assert.ok((await passwordChecks()) - before <= 5, `${(await passwordChecks()) - before} checks ran`);
+    for (const result of results.slice(0, 50)) {
+      assert.equal(result.status, 'rejected');
+      const err = (result as PromiseRejectedResult).reason as ServiceError;
+      assert.ok(['LOGIN_FAILED', 'TOO_MANY_ATTEMPTS'].includes(errorDetails(err).reason ?? ''), errorDetails(err).reason);
+    }
+    // Locked now, whichever identifier and process is tried.
+    for (const client of [a, b]) {
+      await assert.rejects(client.login(loginRequest('storm@example.com')), (err: ServiceError) => errorDetails(err).reason === 'TOO_MANY_ATTEMPTS');
+      await assert.rejects(client.login({ ...loginRequest(''), username: 'storm' }), (err: ServiceError) => errorDetails(err).reason === 'TOO_MANY_ATTEMPTS');
+    }
+  });
+
   it('sees a logout on one process at once on the other', async () => {
     await a.createUser({ email: 'logout@example.com', username: '', password: PASSWORD, realm: '' });
     const token = (await a.login(loginRequest('logout@example.com'))).accessToken?.id ?? '';

@@ -8,7 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { createMongoStorage } from '../../src/storage/mongo.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { startMongo, type MongoHandle } from '../support/mongo.js';
-import { counterStoreContract } from './contracts/counters.js';
+import { attemptStoreContract } from './contracts/attempts.js';
 import { token, user } from './contracts/fixtures.js';
 import { tokenStoreContract } from './contracts/tokens.js';
 import { userStoreContract } from './contracts/users.js';
@@ -36,8 +36,8 @@ class TestedStorage {
   findUserById = (id: string) => this.storage.users.findById(id);
   insertToken = (t: Parameters<Storage['tokens']['insert']>[0]) => this.storage.tokens.insert(t);
   findToken = (hash: string) => this.storage.tokens.find(hash);
-  hitCounter = (key: string, now: Date, windowStart: Date) => this.storage.counters.hit(key, now, windowStart);
-  getCounter = (key: string) => this.storage.counters.get(key);
+  recordAttempt = (key: string, at: Date, expiresAt: Date) => this.storage.attempts.record(key, { n: 1, at }, expiresAt);
+  latestAttempt = (key: string) => this.storage.attempts.latest(key);
 }
 
 type LogLine = { level: number; msg: string } & Record<string, unknown>;
@@ -67,14 +67,14 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number, what
 }
 
 /** Each aggregate's contract on its own fresh database. */
-async function fresh<K extends 'users' | 'tokens' | 'counters'>(aggregate: K): Promise<{ store: Storage[K]; teardown: () => Promise<void> }> {
+async function fresh<K extends 'users' | 'tokens' | 'attempts'>(aggregate: K): Promise<{ store: Storage[K]; teardown: () => Promise<void> }> {
   const { store, teardown } = makeStore();
   await store.init();
   return { store: store.storage[aggregate], teardown };
 }
 userStoreContract('MongoDB', () => fresh('users'));
 tokenStoreContract('MongoDB', () => fresh('tokens'));
-counterStoreContract('MongoDB', () => fresh('counters'));
+attemptStoreContract('MongoDB', () => fresh('attempts'));
 
 describe('MongoStore on the database', () => {
   it('creates its indexes idempotently, and reports a refused TTL index once', async () => {
@@ -131,13 +131,13 @@ describe('MongoStore on the database', () => {
     }
   });
 
-  it('deletes expired tokens and counters, and keeps eternal and live ones', async () => {
+  it('deletes expired tokens and attempts, and keeps eternal and live ones', async () => {
     const { store, db, teardown } = makeStore({ sweepIntervalMs: 200 });
     try {
       await store.init();
       if (mongo.kind !== 'ferretdb') {
         // MongoDB's TTL monitor runs once a minute: check the index that drives it instead.
-        const ttl = (await db.collection('counters').indexes()).find((i) => i.name === 'expiresAt_ttl');
+        const ttl = (await db.collection('attempts').indexes()).find((i) => i.name === 'expiresAt_ttl');
         assert.equal(ttl?.expireAfterSeconds, 0);
         return;
       }
@@ -146,14 +146,14 @@ describe('MongoStore on the database', () => {
       const eternal = token({ ttlSeconds: -1, expiresAt: undefined });
       const live = token({ expiresAt: new Date(now + 3600_000) });
       for (const t of [expired, eternal, live]) await store.insertToken(t);
-      await store.hitCounter('old', new Date(now - 3 * 24 * 3600_000), new Date(0));
-      await store.hitCounter('new', new Date(now), new Date(0));
+      await store.recordAttempt('old', new Date(now - 3 * 24 * 3600_000), new Date(now - 2 * 24 * 3600_000));
+      await store.recordAttempt('new', new Date(now), new Date(now + 3600_000));
 
       await eventually(async () => (await store.findToken(expired.hash)) === undefined, 3000, 'the sweep');
-      await eventually(async () => (await store.getCounter('old')) === undefined, 3000, 'the counter sweep');
+      await eventually(async () => (await store.latestAttempt('old')) === undefined, 3000, 'the attempt sweep');
       assert.deepEqual(await store.findToken(eternal.hash), eternal);
       assert.deepEqual(await store.findToken(live.hash), live);
-      assert.equal((await store.getCounter('new'))?.count, 1);
+      assert.equal((await store.latestAttempt('new'))?.n, 1);
       assert.equal(await db.collection('accessTokens').countDocuments(), 2);
     } finally {
       await teardown();
@@ -176,7 +176,7 @@ describe('MongoStore on the database', () => {
       const started = Date.now();
       await assert.rejects(store.ping(), StoreUnavailableError);
       await assert.rejects(store.findUserById(kept.id), StoreUnavailableError);
-      await assert.rejects(store.hitCounter('k', new Date(), new Date(0)), StoreUnavailableError);
+      await assert.rejects(store.recordAttempt('k', new Date(), new Date()), StoreUnavailableError);
       assert.ok(Date.now() - started < 10_000, 'fails fast');
 
       await mongo.restart();

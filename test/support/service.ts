@@ -18,6 +18,7 @@ export const testPolicy: AuthPolicy = {
   loginLockMaxMs: 900000,
   resetMaxPerWindow: 3,
   resetWindowMs: 900000,
+  maxSessionsPerUser: 100,
 };
 
 /** A clock the test moves by hand. */
@@ -42,7 +43,7 @@ export class CapturingNotifier implements ResetNotifier {
   }
 }
 
-export type TestStores = Pick<Storage, 'users' | 'tokens' | 'counters'>;
+export type TestStores = Pick<Storage, 'users' | 'tokens' | 'attempts'>;
 
 export interface ServiceFixture {
   service: AuthCore;
@@ -60,7 +61,7 @@ after(async () => {
 
 function testHasher(cost: number): Promise<BcryptHasher> {
   let hasher = hashers.get(cost);
-  if (!hasher) hashers.set(cost, (hasher = createBcryptHasher(cost)));
+  if (!hasher) hashers.set(cost, (hasher = createBcryptHasher({ cost, maxQueued: 10_000 })));
   return hasher;
 }
 
@@ -72,7 +73,7 @@ export async function createTestService(policy: Partial<AuthPolicy> = {}, stores
   const context: CoreContext = {
     users: store.users,
     tokens: store.tokens,
-    counters: store.counters,
+    attempts: store.attempts,
     hasher: await testHasher(bcryptCost),
     notifier,
     policy: { ...testPolicy, ...policy },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DuplicateKeyError, type UserRecord } from '../../storage/users/port.js';
+import type { CallOptions } from '../call.js';
 import type { CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
 import { checkNewPassword } from '../passwords/rules.js';
@@ -14,7 +15,7 @@ export interface CreateUserInput {
 }
 
 /** CreateUser: a new account with a password; email (and username, when given) unique in the realm. */
-export async function createUser(ctx: CoreContext, input: CreateUserInput): Promise<PublicUser> {
+export async function createUser(ctx: CoreContext, input: CreateUserInput, call: CallOptions = {}): Promise<PublicUser> {
   const email = normalizeEmail(input.email);
   const username = input.username ? checkUsername(input.username) : undefined;
   const realm = checkRealm(input.realm ?? '');
@@ -24,7 +25,7 @@ export async function createUser(ctx: CoreContext, input: CreateUserInput): Prom
     realm,
     email,
     username,
-    passwordHash: await ctx.hasher.hash(input.password),
+    passwordHash: await ctx.hasher.hash(input.password, call),
     emailVerified: false,
     created: ctx.now(),
   };

@@ -1,13 +1,14 @@
+import type { CallOptions } from '../call.js';
 import type { CoreContext } from '../context.js';
 import { countRevoked, invalidToken, requireToken } from '../sessions/tokens.js';
 import { RESET_PASSWORD_SCOPE } from './reset.js';
 import { checkNewPassword } from './rules.js';
 
 /** SetPassword: consumes a reset token, sets the new password and revokes every token of the user. */
-export async function setPassword(ctx: CoreContext, resetToken: string, newPassword: string): Promise<void> {
+export async function setPassword(ctx: CoreContext, resetToken: string, newPassword: string, call: CallOptions = {}): Promise<void> {
   checkNewPassword(newPassword);
   const token = await requireToken(ctx, resetToken, [RESET_PASSWORD_SCOPE]);
-  const passwordHash = await ctx.hasher.hash(newPassword);
+  const passwordHash = await ctx.hasher.hash(newPassword, call);
   // The atomic take is what makes the token single-use: of two concurrent calls, one gets it.
   if (!(await ctx.tokens.take(token.hash))) throw invalidToken();
   countRevoked(ctx, 'reset-used', 1);

@@ -1,10 +1,11 @@
+import { throwIfGone, type CallOptions } from '../call.js';
 import type { CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
 import { checkRealm, checkUsername, normalizeEmail } from '../accounts/identity.js';
 import { toPublicUser, type PublicUser } from '../accounts/public-user.js';
 import { fitsBcrypt } from '../passwords/rules.js';
-import { checkUnderLock, loginLockKey } from '../throttle/login-lock.js';
-import { issueToken, type IssuedToken } from './tokens.js';
+import { accountLockKey, checkUnderLock, unknownIdentifierLockKey } from '../throttle/login-lock.js';
+import { countRevoked, issueToken, type IssuedToken } from './tokens.js';
 import { resolveTtl } from './ttl.js';
 
 export interface LoginInput {
@@ -31,7 +32,7 @@ function loginIdentity(input: LoginInput): { field: 'email' | 'username'; value:
 }
 
 /** Login: a password checked under the account's lock, then a new access token. */
-export async function login(ctx: CoreContext, input: LoginInput): Promise<LoginResult> {
+export async function login(ctx: CoreContext, input: LoginInput, call: CallOptions = {}): Promise<LoginResult> {
   const realm = checkRealm(input.realm ?? '');
   const identity = loginIdentity(input);
   if (input.password === '') throw new AuthError(ErrorCode.PASSWORD_REQUIRED, 'password is required');
@@ -39,17 +40,20 @@ export async function login(ctx: CoreContext, input: LoginInput): Promise<LoginR
 
   const user =
     identity.field === 'email' ? await ctx.users.findByEmail(realm, identity.value) : await ctx.users.findByUsername(realm, identity.value);
-  const ok = await checkUnderLock(ctx, loginLockKey(realm, identity.field, identity.value), async () =>
+  const lockKey = user ? accountLockKey(user) : unknownIdentifierLockKey(realm, `${identity.field}:${identity.value}`);
+  const ok = await checkUnderLock(ctx, lockKey, async () =>
     // Unknown users pay for a bcrypt compare too, so that timing does not tell them apart.
     user !== undefined && fitsBcrypt(input.password)
-      ? ctx.hasher.verify(input.password, user.passwordHash)
-      : ctx.hasher.verifyNothing(input.password),
+      ? ctx.hasher.verify(input.password, user.passwordHash, call)
+      : ctx.hasher.verifyNothing(input.password, call),
   );
   if (!ok || user === undefined) {
     ctx.events.loginAttempted('failure');
     throw loginFailed();
   }
+  throwIfGone(call);
   const token = await issueToken(ctx, user, ttlSeconds, [], 'access');
+  countRevoked(ctx, 'session-limit', (await ctx.tokens.trimUser(user.id, ctx.policy.maxSessionsPerUser)).length);
   ctx.events.loginAttempted('success');
   return { token, user: input.includeUser ? toPublicUser(user) : undefined };
 }

@@ -1,41 +1,45 @@
+import type { UserRecord } from '../../storage/users/port.js';
 import type { CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
-import { counterKey } from './counter-key.js';
+import { attemptKey } from './attempt-key.js';
+import { admitAttempt } from './attempts.js';
 
-/** Failed password checks older than this (counted from the first) are forgotten. */
+/** Failed password checks are forgotten this long after the latest one. */
 const FAILURES_REMEMBERED_MS = 24 * 3600_000;
 
-/** The lock key of an account reached by one of its identifiers. */
-export const loginLockKey = (realm: string, field: 'email' | 'username', value: string): string =>
-  counterKey('login', realm, `${field}:${value}`);
+/** The one lock of an account, whichever identifier (email or username) reached it. */
+export const accountLockKey = (user: UserRecord): string => attemptKey('login', 'user', user.id);
+
+/** An identifier that names no account has a lock of its own, so that guessing at it costs the same. */
+export const unknownIdentifierLockKey = (realm: string, identifier: string): string => attemptKey('login', 'unknown', realm, identifier);
 
 /**
- * Runs a password check under the account's lock: refused while the account is locked, a failure
- * counted (in the store, so every replica sees it), a success clearing the count. After
- * loginMaxFailures consecutive failures the account is locked for a delay that doubles per further
- * failure, up to loginLockMaxMs.
+ * Runs a password check under the account's lock. Each check is counted before it runs (a
+ * numbered attempt in the store, shared by replicas), so however many arrive at once, at most
+ * loginMaxFailures run before the lock; then it lasts loginLockBaseMs, doubling with each further
+ * failure up to loginLockMaxMs. A success forgets its own attempt and the failures before it, not
+ * attempts made meanwhile. A check that never ran (the caller left, the server shed it) is given back.
  */
 export async function checkUnderLock(ctx: CoreContext, lockKey: string, check: () => Promise<boolean>): Promise<boolean> {
-  const failures = await ctx.counters.get(lockKey);
-  refuseWhileLocked(ctx, failures?.count ?? 0, failures?.last);
-  const ok = await check();
-  if (!ok) {
-    const now = ctx.now();
-    await ctx.counters.hit(lockKey, now, new Date(now.getTime() - FAILURES_REMEMBERED_MS));
-  } else if (failures) {
-    await ctx.counters.delete(lockKey);
-  }
-  return ok;
-}
-
-function refuseWhileLocked(ctx: CoreContext, failures: number, lastFailure: Date | undefined): void {
   const { loginMaxFailures, loginLockBaseMs, loginLockMaxMs } = ctx.policy;
-  if (lastFailure === undefined || failures < loginMaxFailures) return;
-  const doublings = failures - loginMaxFailures;
-  const lockMs = Math.min(loginLockMaxMs, loginLockBaseMs * 2 ** Math.min(doublings, 40));
-  const retryAfterMs = lastFailure.getTime() + lockMs - ctx.now().getTime();
-  if (retryAfterMs > 0) {
+  const admission = await admitAttempt(ctx, lockKey, FAILURES_REMEMBERED_MS, (latest, now) => {
+    if (latest.n < loginMaxFailures) return 0;
+    const lockMs = Math.min(loginLockMaxMs, loginLockBaseMs * 2 ** Math.min(latest.n - loginMaxFailures, 40));
+    return latest.at.getTime() + lockMs - now.getTime();
+  });
+  if (!admission.admitted) {
     ctx.events.loginAttempted('throttled');
-    throw new AuthError(ErrorCode.TOO_MANY_ATTEMPTS, 'too many failed login attempts, try again later', { retryAfterMs });
+    throw new AuthError(ErrorCode.TOO_MANY_ATTEMPTS, 'too many failed login attempts, try again later', {
+      retryAfterMs: admission.retryAfterMs,
+    });
   }
+  let ok: boolean;
+  try {
+    ok = await check();
+  } catch (err) {
+    await ctx.attempts.release(lockKey, admission.n);
+    throw err;
+  }
+  if (ok) await ctx.attempts.forget(lockKey, admission.n);
+  return ok;
 }

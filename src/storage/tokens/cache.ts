@@ -87,6 +87,13 @@ export class CachingTokenStore implements TokenStore {
     }
   }
 
+  async trimUser(userId: string, keep: number): Promise<string[]> {
+    this.generation++;
+    const trimmed = await this.inner.trimUser(userId, keep);
+    this.revoke(trimmed);
+    return trimmed;
+  }
+
   private revoke(hashes: string[]): void {
     this.generation++;
     for (const hash of hashes) this.cache.delete(hash);

@@ -88,6 +88,17 @@ export class MongoTokenStore implements TokenStore {
       return (await this.collection.deleteMany(filter)).deletedCount;
     });
   }
+
+  trimUser(userId: string, keep: number): Promise<string[]> {
+    return guarded(async () => {
+      const excess = await this.collection
+        .find({ userId: literal(userId) }, { projection: { _id: 1 }, sort: { created: -1, _id: 1 }, skip: keep })
+        .toArray();
+      const hashes = excess.map((doc) => doc._id);
+      if (hashes.length > 0) await this.collection.deleteMany({ _id: { $in: hashes } });
+      return hashes;
+    });
+  }
 }
 
 function toToken(doc: TokenDoc | null): TokenRecord | undefined {

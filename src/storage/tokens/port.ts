@@ -22,4 +22,6 @@ export interface TokenStore {
   take(hash: string): Promise<TokenRecord | undefined>;
   /** Deletes every token of the user except `keepHash`; returns how many. */
   deleteByUser(userId: string, keepHash?: string): Promise<number>;
+  /** Deletes the user's oldest tokens beyond the newest `keep`; returns the hashes deleted. */
+  trimUser(userId: string, keep: number): Promise<string[]>;
 }

@@ -12,6 +12,8 @@ const codeOf: Record<ErrorKind, status> = {
   'already-exists': status.ALREADY_EXISTS,
   'resource-exhausted': status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
+  overloaded: status.RESOURCE_EXHAUSTED,
+  cancelled: status.CANCELLED,
   internal: status.INTERNAL,
 };
 

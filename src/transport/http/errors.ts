@@ -9,6 +9,9 @@ const statusOf: Record<ErrorKind, number> = {
   'already-exists': 422,
   'resource-exhausted': 429,
   unavailable: 503,
+  overloaded: 503,
+  // nginx's code for a client that closed the request: never sent, it labels the request in logs and metrics.
+  cancelled: 499,
   internal: 500,
 };
 

@@ -14,6 +14,7 @@ import {
   type LogoutQuery,
   type TokenQuery,
 } from './schemas.js';
+import { callOf } from './call.js';
 import { requestToken } from './token.js';
 import { loginView, responses, userView, validationView } from './views.js';
 
@@ -48,7 +49,7 @@ export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void
         realm: text(body.realm),
         ttlSeconds: ttlOf(body.ttl),
         includeUser: wantsUser(request.query),
-      });
+      }, callOf(request));
       return loginView(result);
     },
   );
@@ -81,7 +82,7 @@ export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void
     '/api/users/reset-password',
     { schema: { body: bodySchema(setPasswordFields), querystring: queries.token } },
     async (request, reply) => {
-      await service.setPassword(requestToken(request), text(request.body?.newPassword));
+      await service.setPassword(requestToken(request), text(request.body?.newPassword), callOf(request));
       return reply.code(204).send();
     },
   );
@@ -91,7 +92,7 @@ export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void
     { schema: { body: bodySchema(changePasswordFields), querystring: queries.token } },
     async (request, reply) => {
       const body = request.body ?? {};
-      await service.changePassword(requestToken(request), text(body.oldPassword), text(body.newPassword));
+      await service.changePassword(requestToken(request), text(body.oldPassword), text(body.newPassword), callOf(request));
       return reply.code(204).send();
     },
   );
@@ -106,7 +107,7 @@ export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void
         username: text(body.username),
         password: text(body.password),
         realm: text(body.realm),
-      });
+      }, callOf(request));
       return userView(user);
     },
   );

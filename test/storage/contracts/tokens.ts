@@ -89,6 +89,19 @@ export function tokenStoreContract(implementation: string, setup: () => Promise<
       assert.deepEqual(await store.find(theirs.hash), theirs);
     });
 
+    it("trims a user's tokens to the newest `keep`, and no one else's", async () => {
+      const mine = [3, 1, 4, 2].map((s) => token({ userId: 'me', created: at(s) }));
+      const theirs = token({ userId: 'them', created: at(0) });
+      for (const t of [...mine, theirs]) await store.insert(t);
+      const oldest = [...mine].sort((a, b) => a.created.getTime() - b.created.getTime());
+      assert.deepEqual((await store.trimUser('me', 2)).sort(), [oldest[0]?.hash, oldest[1]?.hash].sort());
+      for (const t of oldest.slice(0, 2)) assert.equal(await store.find(t.hash), undefined);
+      for (const t of oldest.slice(2)) assert.deepEqual(await store.find(t.hash), t);
+      assert.deepEqual(await store.find(theirs.hash), theirs);
+      assert.deepEqual(await store.trimUser('me', 2), []);
+      assert.deepEqual(await store.trimUser('nobody', 0), []);
+    });
+
     describe('odd values are plain values', () => {
       it('finds nothing for operator-like strings', async () => {
         await store.insert(token());
@@ -96,6 +109,7 @@ export function tokenStoreContract(implementation: string, setup: () => Promise<
           assert.equal(await store.find(value), undefined, value);
           assert.equal(await store.take(value), undefined, value);
           assert.equal(await store.deleteByUser(value), 0, value);
+          assert.deepEqual(await store.trimUser(value, 0), [], value);
         }
       });
 

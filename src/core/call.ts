@@ -1,0 +1,16 @@
+import { AuthError, ErrorCode } from './errors.js';
+
+/** What a transport knows of the call a use case serves. */
+export interface CallOptions {
+  /** Aborted when the caller cancels, disconnects or runs out of time: work not yet begun is then dropped. */
+  signal?: AbortSignal;
+  /** When the caller stops waiting (ms since the epoch), if it said. */
+  deadline?: number;
+}
+
+export const cancelled = (): AuthError => new AuthError(ErrorCode.CANCELLED, 'the caller cancelled or ran out of time');
+
+/** Throws CANCELLED once the caller is gone, so that nothing (a token, say) is made for nobody. */
+export function throwIfGone(call: CallOptions): void {
+  if (call.signal?.aborted) throw cancelled();
+}

@@ -1,0 +1,21 @@
+/** One numbered attempt of a key: a login or a reset request. */
+export interface Attempt {
+  n: number;
+  at: Date;
+}
+
+/**
+ * The attempts aggregate: numbered attempts per key (an account's logins, an email's reset requests),
+ * shared by every replica. Each number goes to exactly one caller, however many processes ask at
+ * once, because recording one is a unique insert, the one write every supported database makes atomic.
+ */
+export interface AttemptStore {
+  /** The highest-numbered attempt of the key still stored. */
+  latest(key: string): Promise<Attempt | undefined>;
+  /** Records attempt `attempt.n` of the key, kept until `expiresAt`; false when that number was taken first. */
+  record(key: string, attempt: Attempt, expiresAt: Date): Promise<boolean>;
+  /** Forgets the key's attempts numbered up to `upTo`, or all of them. */
+  forget(key: string, upTo?: number): Promise<void>;
+  /** Forgets attempt `n` of the key alone (one that never ran). */
+  release(key: string, n: number): Promise<void>;
+}

@@ -1,0 +1,188 @@
+/** Issue 18's attacks on the core, on the in-memory store: each would succeed on the earlier code. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HashQueue } from '../../src/adapters/hash-queue.js';
+import { ErrorCode } from '../../src/core/errors.js';
+import { accountLockKey } from '../../src/core/throttle/login-lock.js';
+import type { PasswordHasher } from '../../src/core/ports.js';
+import { createMemoryStorage } from '../../src/storage/memory.js';
+import { token } from '../storage/contracts/fixtures.js';
+import { createTestService, type ServiceFixture } from '../support/service.js';
+
+const PASSWORD = 'correct horse';
+
+/** Counts the password checks that really ran. */
+function countChecks(fx: ServiceFixture): { checks: number } {
+  const counter = { checks: 0 };
+  const inner: PasswordHasher = fx.context.hasher;
+  fx.context.hasher = {
+    hash: (password, call) => inner.hash(password, call),
+    verify: async (password, hash, call) => {
+      const ok = await inner.verify(password, hash, call);
+      counter.checks++;
+      return ok;
+    },
+    verifyNothing: async (password, call) => {
+      const ok = await inner.verifyNothing(password, call);
+      counter.checks++;
+      return ok;
+    },
+  };
+  return counter;
+}
+
+const codeOf = (result: PromiseSettledResult<unknown>): string | undefined =>
+  result.status === 'rejected' ? (result.reason as { code?: string }).code : 'OK';
+
+describe('the login lock under concurrent guesses', () => {
+  it('runs at most 5 checks for 50 concurrent wrong guesses and the right password, and leaves the account locked', async () => {
+    const fx = await createTestService();
+    await fx.service.createUser({ email: 'ann@example.com', username: 'ann', password: PASSWORD });
+    const counted = countChecks(fx);
+    const attempts = [
+      ...Array.from({ length: 25 }, (_, i) => fx.service.login({ email: 'ann@example.com', password: `wrong ${i}` })),
+      fx.service.login({ email: 'ann@example.com', password: PASSWORD }),
+      ...Array.from({ length: 25 }, (_, i) => fx.service.login({ username: 'ann', password: `wrong ${i}` })),
+    ];
+    const results = await Promise.allSettled(attempts);
+    assert.ok(counted.checks <= 5, `${counted.checks} checks ran`);
+    assert.ok(results.every((r) => ['OK', ErrorCode.LOGIN_FAILED, ErrorCode.TOO_MANY_ATTEMPTS].includes(codeOf(r) ?? '')));
+    await assert.rejects(fx.service.login({ email: 'ann@example.com', password: PASSWORD }), { code: ErrorCode.TOO_MANY_ATTEMPTS });
+  });
+
+  it('is one lock for the account whichever identifier reaches it', async () => {
+    const fx = await createTestService();
+    await fx.service.createUser({ email: 'ann@example.com', username: 'ann', password: PASSWORD });
+    for (let i = 0; i < 5; i++) await assert.rejects(fx.service.login({ email: 'ann@example.com', password: 'wrong' }), { code: ErrorCode.LOGIN_FAILED });
+    await assert.rejects(fx.service.login({ username: 'ann', password: PASSWORD }), { code: ErrorCode.TOO_MANY_ATTEMPTS });
+  });
+
+  it('lets a success clear only the failures before it', async () => {
+    const fx = await createTestService();
+    await fx.service.createUser({ email: 'ann@example.com', password: PASSWORD });
+    for (let i = 0; i < 2; i++) await assert.rejects(fx.service.login({ email: 'ann@example.com', password: 'wrong' }));
+    // The right password and two wrong ones at once: the two that follow the success still count.
+    const results = await Promise.allSettled([
+      fx.service.login({ email: 'ann@example.com', password: PASSWORD }),
+      fx.service.login({ email: 'ann@example.com', password: 'wrong' }),
+      fx.service.login({ email: 'ann@example.com', password: 'wrong' }),
+    ]);
+    assert.deepEqual(results.map(codeOf), ['OK', ErrorCode.LOGIN_FAILED, ErrorCode.LOGIN_FAILED]);
+    const ann = await fx.store.users.findByEmail('', 'ann@example.com');
+    assert.ok(ann);
+    assert.equal((await fx.store.attempts.latest(accountLockKey(ann)))?.n, 5, 'the failures after the success are still counted');
+  });
+
+  it('gives back the attempt of a call dropped before its check ran', async () => {
+    const fx = await createTestService();
+    await fx.service.createUser({ email: 'ann@example.com', password: PASSWORD });
+    const counted = countChecks(fx);
+    const gone = new AbortController();
+    gone.abort();
+    for (let i = 0; i < 10; i++) {
+      await assert.rejects(fx.service.login({ email: 'ann@example.com', password: PASSWORD }, { signal: gone.signal }), { code: ErrorCode.CANCELLED });
+    }
+    assert.equal(counted.checks, 0);
+    await fx.service.login({ email: 'ann@example.com', password: PASSWORD });
+  });
+});
+
+describe('shedding instead of queueing', () => {
+  const slowJob = (ms: number) => () => new Promise<string>((resolve) => setTimeout(() => resolve('done'), ms));
+
+  it('refuses at once, with a delay to retry after, when the queue is full', async () => {
+    const queue = new HashQueue<string>({ concurrency: 1, maxQueued: 2, initialJobMs: 20 });
+    const accepted = [queue.submit(slowJob(20)), queue.submit(slowJob(20)), queue.submit(slowJob(20))];
+    await assert.rejects(queue.submit(slowJob(20)), (err: { code?: string; retryAfterMs?: number }) => {
+      assert.equal(err.code, ErrorCode.SERVICE_OVERLOADED);
+      assert.ok((err.retryAfterMs ?? 0) > 0);
+      return true;
+    });
+    assert.deepEqual(await Promise.all(accepted), ['done', 'done', 'done']);
+  });
+
+  it('refuses a job that could not start before its deadline', async () => {
+    const now = 1_000_000;
+    const queue = new HashQueue<string>({ concurrency: 2, maxQueued: 100, initialJobMs: 100, now: () => now });
+    const gates: Array<() => void> = [];
+    const held = () => new Promise<string>((resolve) => gates.push(() => resolve('done')));
+    const running = [queue.submit(held), queue.submit(held), queue.submit(held), queue.submit(held)];
+    // Two jobs wait for two threads busy for ~100 ms each: about 150 ms until a new one could start.
+    await assert.rejects(queue.submit(held, { deadline: now + 120 }), { code: ErrorCode.SERVICE_OVERLOADED });
+    const admitted = queue.submit(held, { deadline: now + 1000 });
+    const releasing = setInterval(() => gates.splice(0).forEach((open) => open()), 5);
+    try {
+      assert.deepEqual(await Promise.all([...running, admitted]), ['done', 'done', 'done', 'done', 'done']);
+    } finally {
+      clearInterval(releasing);
+    }
+  });
+
+  it('drops a waiting job whose caller left, without running it', async () => {
+    const queue = new HashQueue<string>({ concurrency: 1, maxQueued: 10, initialJobMs: 20 });
+    let ran = 0;
+    const counted = () => {
+      ran++;
+      return slowJob(20)();
+    };
+    const first = queue.submit(counted);
+    const caller = new AbortController();
+    const dropped = queue.submit(counted, { signal: caller.signal });
+    caller.abort();
+    await assert.rejects(dropped, { code: ErrorCode.CANCELLED });
+    await first;
+    assert.equal(ran, 1);
+  });
+
+  it('issues no token to a caller who left while its password was checked', async () => {
+    const fx = await createTestService();
+    await fx.service.createUser({ email: 'ann@example.com', password: PASSWORD });
+    const caller = new AbortController();
+    const inner = fx.context.hasher;
+    fx.context.hasher = {
+      ...inner,
+      verify: async (password, hash, call) => {
+        const ok = await inner.verify(password, hash, call);
+        caller.abort(); // the client gives up while bcrypt runs
+        return ok;
+      },
+    };
+    await assert.rejects(fx.service.login({ email: 'ann@example.com', password: PASSWORD }, { signal: caller.signal }), { code: ErrorCode.CANCELLED });
+    const user = await fx.store.users.findByEmail('', 'ann@example.com');
+    assert.deepEqual(await fx.store.tokens.trimUser(user?.id ?? '', 0), [], 'no token was stored');
+  });
+});
+
+describe('bounded state', () => {
+  it('revokes the oldest tokens beyond MAX_SESSIONS_PER_USER', async () => {
+    const fx = await createTestService({ maxSessionsPerUser: 3 });
+    await fx.service.createUser({ email: 'ann@example.com', password: PASSWORD });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await fx.service.login({ email: 'ann@example.com', password: PASSWORD })).token.id);
+      fx.clock.advance(1000);
+    }
+    const active = await Promise.all(ids.map(async (accessToken) => (await fx.service.validateToken({ accessToken })).active));
+    assert.deepEqual(active, [false, false, true, true, true]);
+  });
+
+  it('sweeps expired tokens and attempts from the embedded store', async () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const storage = createMemoryStorage({ sweepIntervalMs: 10, now: () => now });
+    await storage.lifecycle.init();
+    try {
+      const expiring = token({ expiresAt: new Date(now.getTime() + 1000) });
+      const eternal = token({ expiresAt: undefined, ttlSeconds: -1 });
+      await storage.tokens.insert(expiring);
+      await storage.tokens.insert(eternal);
+      await storage.attempts.record('k', { n: 1, at: now }, new Date(now.getTime() + 1000));
+      now = new Date(now.getTime() + 1000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(await storage.tokens.find(expiring.hash), undefined);
+      assert.deepEqual(await storage.tokens.find(eternal.hash), eternal);
+      assert.equal(await storage.attempts.latest('k'), undefined);
+    } finally {
+      await storage.lifecycle.close();
+    }
+  });
+});
