@@ -40,7 +40,7 @@ export const rssMiB = (pid: number): number => statusKiB(pid, 'VmRSS') / 1024;
 export const peakRssMiB = (pid: number): number => statusKiB(pid, 'VmHWM') / 1024;
 
 /** CPU time the process (all its threads) has used, in seconds: utime + stime from /proc/PID/stat. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;

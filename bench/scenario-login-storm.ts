@@ -1,0 +1,105 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { connect } from '../test/support/grpc-client.js';
+import { bcryptBaseline } from './baselines.js';
+import type { Context } from './context.js';
+import { PASSWORD } from './fixtures.js';
+import { cpuSeconds } from './procs.js';
+import type { Section } from './report.js';
+import { startService } from './service.js';
+
+const STORM_CALLS = 1000;
+const STORM_DEADLINE_MS = 1000;
+const REAL_CALLS = 20;
+const REAL_DEADLINE_MS = 3000;
+/** Logins per storm account: under LOGIN_MAX_FAILURES, so that the lock (counted before checks) never refuses them. */
+const LOGINS_PER_ACCOUNT = 4;
+const GOODPUT_TARGET = 0.8;
+const REAL_SUCCESS_TARGET = 0.9;
+/** "Idle": the service's CPU in the second after the storm, in % of one core. */
+const IDLE_CPU_PERCENT = 10;
+
+const stormEmail = (n: number): string => `storm${n}@example.com`;
+const realEmail = (n: number): string => `real${n}@example.com`;
+
+/**
+ * Scenario "login storm": 1000 Logins at once with 1 s deadlines, and 20 real Logins with 3 s
+ * deadlines sent during it. Goodput is what bcrypt alone could do in that second; after the storm
+ * the CPU must go idle at once, not keep hashing for callers that have gone.
+ */
+export async function loginStormScenario(ctx: Context): Promise<Section> {
+  const service = await startService(ctx);
+  const client = connect(service.grpcAddress);
+  try {
+    const accounts = STORM_CALLS / LOGINS_PER_ACCOUNT;
+    for (let n = 0; n < accounts; n += 8) {
+      await Promise.all(
+        Array.from({ length: Math.min(8, accounts - n) }, (_, i) => client.createUser({ email: stormEmail(n + i), username: '', password: PASSWORD, realm: '' })),
+      );
+    }
+    for (let n = 0; n < REAL_CALLS; n++) await client.createUser({ email: realEmail(n), username: '', password: PASSWORD, realm: '' });
+    const bcrypt = await bcryptBaseline(ctx);
+
+    const login = (email: string, deadlineMs: number) =>
+      client.login({ email, username: '', password: PASSWORD, realm: '', ttlSeconds: 0, includeUser: false }, { deadlineMs });
+    const stormStarted = Date.now();
+    const storm = Promise.allSettled(
+      Array.from({ length: STORM_CALLS }, async (_, i) => {
+        await login(stormEmail(i % accounts), STORM_DEADLINE_MS);
+        return Date.now() - stormStarted <= STORM_DEADLINE_MS;
+      }),
+    );
+    const real = Promise.allSettled(
+      Array.from({ length: REAL_CALLS }, async (_, i) => {
+        await delay((i * STORM_DEADLINE_MS) / REAL_CALLS);
+        await login(realEmail(i), REAL_DEADLINE_MS);
+      }),
+    );
+    const stormResults = await storm;
+    const stormEnded = Date.now();
+    const realResults = await real;
+    // The second after the storm's deadline: nothing should be left to hash.
+    await delay(Math.max(0, stormStarted + STORM_DEADLINE_MS + 1000 - Date.now()));
+    const cpuBefore = cpuSeconds(service.pid);
+    await delay(1000);
+    const idleCpu = 100 * (cpuSeconds(service.pid) - cpuBefore);
+
+    const goodput = stormResults.filter((r) => r.status === 'fulfilled' && r.value).length;
+    const codes = new Map<string, number>();
+    for (const r of stormResults) {
+      const code = r.status === 'fulfilled' ? 'OK' : status[(r.reason as ServiceError).code] ?? 'unknown';
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    }
+    const bcryptInDeadline = (bcrypt.rps * STORM_DEADLINE_MS) / 1000;
+    const realOk = realResults.filter((r) => r.status === 'fulfilled').length;
+    return {
+      title: `Login storm: ${STORM_CALLS} Logins at once with ${STORM_DEADLINE_MS} ms deadlines (cost ${ctx.bcryptCost}, ${ctx.cpus} cores)`,
+      rows: [
+        { subject: `bcrypt.compare alone, ${ctx.cpus} threads`, rps: bcrypt.rps },
+        { subject: `storm Logins answered OK within ${STORM_DEADLINE_MS} ms`, rps: goodput, ratio: goodput / bcryptInDeadline },
+        { subject: `real Logins (${REAL_DEADLINE_MS} ms deadline) succeeded, of ${REAL_CALLS}`, rps: realOk },
+        { subject: 'service CPU in the second after the storm (% of one core)', cpuPercent: idleCpu },
+      ],
+      checks: [
+        {
+          target: `storm goodput ≥ ${GOODPUT_TARGET}× what bcrypt alone does in ${STORM_DEADLINE_MS} ms`,
+          measured: `${goodput} vs ${bcryptInDeadline.toFixed(1)} (${(goodput / bcryptInDeadline).toFixed(2)}×)`,
+          met: goodput >= GOODPUT_TARGET * bcryptInDeadline,
+        },
+        { target: `CPU idle within 1 s after the storm (< ${IDLE_CPU_PERCENT} % of a core)`, measured: `${idleCpu.toFixed(0)} %`, met: idleCpu < IDLE_CPU_PERCENT },
+        {
+          target: `≥ ${REAL_SUCCESS_TARGET * 100} % of real Logins with a ${REAL_DEADLINE_MS} ms deadline succeed`,
+          measured: `${realOk} of ${REAL_CALLS}`,
+          met: realOk >= REAL_SUCCESS_TARGET * REAL_CALLS,
+        },
+      ],
+      notes: [
+        `storm answers: ${[...codes].map(([code, count]) => `${code} ${count}`).join(', ')}; the storm's last answer came ${stormEnded - stormStarted} ms after it began`,
+        `${accounts} storm accounts with ${LOGINS_PER_ACCOUNT} Logins each, so that no account's lock refuses them; one grpc-js client in the bench process`,
+      ],
+    };
+  } finally {
+    client.close();
+    await service.stop();
+  }
+}
