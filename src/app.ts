@@ -8,7 +8,8 @@ import { MemoryStore } from './store/memory-store.js';
 import { MongoStore } from './store/mongo-store.js';
 import type { Store } from './store/store.js';
 import { CachingStore } from './store/token-cache.js';
-import { AUTH_SERVICE_NAME, createGrpcServer } from './transport/grpc/server.js';
+import { authGrpcService } from './transport/grpc/handlers.js';
+import { createGrpcServer } from './transport/grpc/server.js';
 import { createHttpServer } from './transport/http/server.js';
 
 /** How often the database is pinged to drive health and readiness. */
@@ -83,13 +84,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     storeAvailable: () => databaseUp,
   });
 
-  const grpc = createGrpcServer({ service, config, logger, metrics, isDraining: () => draining });
+  const grpc = createGrpcServer({ services: [authGrpcService(service)], config, logger, metrics, isDraining: () => draining });
 
-  const setServing = (serving: boolean): void => {
-    const state = serving && !draining ? 'SERVING' : 'NOT_SERVING';
-    grpc.health.setStatus('', state);
-    grpc.health.setStatus(AUTH_SERVICE_NAME, state);
-  };
+  const setServing = (serving: boolean): void => grpc.setServing(serving && !draining);
 
   /** Brings the store up (indexes included) when it was down, and keeps health in step with it. */
   const checkDatabase = async (): Promise<void> => {

@@ -1,20 +1,12 @@
-import type { handleUnaryCall, Metadata } from '@grpc/grpc-js';
+import type { Metadata } from '@grpc/grpc-js';
 import type { AuthService, IssuedToken, PublicUser } from '../../auth-service.js';
 import { tokenFromAuthorization } from '../../tokens.js';
-import type { AccessToken, AuthServiceService, AuthServiceServer, User } from '../../gen/auth/v1/auth.js';
+import { AuthServiceService, type AccessToken, type User } from '../../gen/auth/v1/auth.js';
+import { grpcService, type GrpcService } from './service.js';
 
-type RequestOf<H> = H extends handleUnaryCall<infer Request, infer _Response> ? Request : never;
-type ResponseOf<H> = H extends handleUnaryCall<infer _Request, infer Response> ? Response : never;
-export type RpcName = keyof typeof AuthServiceService;
-
-/** One RPC as a plain async function of its request and metadata; errors are thrown as AuthError. */
-export type AuthRpcs = {
-  [M in RpcName]: (request: RequestOf<AuthServiceServer[M]>, metadata: Metadata) => Promise<ResponseOf<AuthServiceServer[M]>>;
-};
-
-/** The AuthService RPCs as thin translations between protobuf messages and the use cases. */
-export function authRpcs(service: AuthService): AuthRpcs {
-  return {
+/** auth.v1.AuthService: each RPC a thin translation between protobuf messages and the use cases. */
+export function authGrpcService(service: AuthService): GrpcService {
+  return grpcService(AuthServiceService, {
     login: async (request) => {
       const { token, user } = await service.login({
         email: request.email,
@@ -69,7 +61,7 @@ export function authRpcs(service: AuthService): AuthRpcs {
       await service.changePassword(tokenOf(request.accessToken, metadata), request.oldPassword, request.newPassword);
       return {};
     },
-  };
+  });
 }
 
 /** The request field, else the `authorization` metadata, raw or as `Bearer <token>`. */
