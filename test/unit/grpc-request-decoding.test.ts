@@ -69,6 +69,13 @@ describe('gRPC request decoding from descriptors', () => {
     assert.deepEqual(checkEcho(sent), sent);
   });
 
+  it('passes on fields sent with a wire type they cannot have, as the decoders skip them', () => {
+    // numbers.signed (a singular int64) as length-delimited bytes, and text as a varint.
+    const numbers = new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(Uint8Array.of(0xff, 0xff)).finish();
+    const sent = Buffer.from(new BinaryWriter().tag(1, WireType.Varint).int64(2n ** 63n - 1n).tag(2, WireType.LengthDelimited).bytes(numbers).finish());
+    assert.deepEqual(checkEcho(sent), sent);
+  });
+
   it('answers MALFORMED for invalid UTF-8 in any string field, nested ones and map keys included', () => {
     const invalidText = new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(Uint8Array.of(0x61, 0xff)).finish();
     const entry = new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(Uint8Array.of(0xc3)).tag(2, WireType.Varint).uint64(1n).finish();

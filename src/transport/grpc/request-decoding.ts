@@ -23,14 +23,14 @@ const INT64_CODECS = new Map<ScalarType, Int64Codec>([
 ]);
 
 /** What a field's values are held to: valid UTF-8, the safe integer range, or their own fields' rules. */
-type FieldRule = { kind: 'string' } | { kind: 'int64'; codec: Int64Codec } | { kind: 'message'; fields: Rules };
+type FieldRule = { kind: 'string' } | { kind: 'int64'; codec: Int64Codec; repeated: boolean } | { kind: 'message'; fields: Rules };
 /** By field number; fields without a rule are passed as they are. */
 type Rules = Map<number, FieldRule>;
 
-function scalarRule(scalar: ScalarType): FieldRule | undefined {
+function scalarRule(scalar: ScalarType, repeated = false): FieldRule | undefined {
   if (scalar === ScalarType.STRING) return { kind: 'string' };
   const codec = INT64_CODECS.get(scalar);
-  return codec && { kind: 'int64', codec };
+  return codec && { kind: 'int64', codec, repeated };
 }
 
 /** The rules of a message; `made` holds those already made, so that recursive types (Struct) end. */
@@ -46,6 +46,10 @@ function rulesOf(message: DescMessage, made = new Map<DescMessage, Rules>()): Ru
   return rules;
 }
 
+function messageRule(message: DescMessage, made: Map<DescMessage, Rules>): FieldRule {
+  return { kind: 'message', fields: rulesOf(message, made) };
+}
+
 function fieldRule(field: DescField, made: Map<DescMessage, Rules>): FieldRule | undefined {
   switch (field.fieldKind) {
     case 'scalar':
@@ -53,16 +57,15 @@ function fieldRule(field: DescField, made: Map<DescMessage, Rules>): FieldRule |
     case 'enum':
       return undefined;
     case 'message':
-      return { kind: 'message', fields: rulesOf(field.message, made) };
+      return messageRule(field.message, made);
     case 'list':
-      if (field.listKind === 'scalar') return scalarRule(field.scalar);
-      return field.listKind === 'message' ? { kind: 'message', fields: rulesOf(field.message, made) } : undefined;
+      return field.listKind === 'scalar' ? scalarRule(field.scalar, true) : field.listKind === 'message' ? messageRule(field.message, made) : undefined;
     case 'map': {
       // On the wire a map is a repeated entry message: key = 1, value = 2.
       const entry: Rules = new Map();
       const key = scalarRule(field.mapKey);
+      const value = field.mapKind === 'scalar' ? scalarRule(field.scalar) : field.mapKind === 'message' ? messageRule(field.message, made) : undefined;
       if (key) entry.set(1, key);
-      const value = field.mapKind === 'scalar' ? scalarRule(field.scalar) : field.mapKind === 'message' ? { kind: 'message' as const, fields: rulesOf(field.message, made) } : undefined;
       if (value) entry.set(2, value);
       return { kind: 'message', fields: entry };
     }
@@ -89,7 +92,7 @@ function checkField(reader: BinaryReader, fieldNo: number, wireType: WireType, r
     const saturated = saturate(value);
     return saturated === value ? undefined : encode(rule.codec, [saturated]);
   }
-  if (wireType !== WireType.LengthDelimited) {
+  if (wireType !== WireType.LengthDelimited || (rule.kind === 'int64' && !rule.repeated)) {
     // A wire type the field cannot have: decoders skip it, so it is passed as it is.
     reader.skip(wireType, fieldNo);
     return undefined;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type MethodDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import type { Config } from '../../config.js';
 import { builtDescriptors, type Descriptors } from './descriptors.js';
@@ -33,7 +33,7 @@ export interface GrpcServer {
 function addService(server: Server, service: GrpcService, descriptors: Descriptors, deps: CallDeps, inFlight: InFlight): void {
   const described = descriptors.registry.getService(service.name);
   if (!described) throw new Error(`no descriptor of ${service.name}: add its proto to scripts/descriptors.sh`);
-  const definition: Record<string, unknown> = {};
+  const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
   const implementation: UntypedServiceImplementation = {};
   for (const [key, method] of Object.entries(service.definition)) {
     const rpcName = methodName(method.path);
@@ -44,7 +44,7 @@ function addService(server: Server, service: GrpcService, descriptors: Descripto
     definition[key] = { ...method, requestDeserialize: strictDeserializer(input, method.requestDeserialize) };
     implementation[key] = unaryCall(rpcName, handler, deps, inFlight);
   }
-  server.addService(definition as typeof service.definition, implementation);
+  server.addService(definition, implementation);
 }
 
 export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
