@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Writes dist/descriptors.binpb: the FileDescriptorSet that server reflection serves, built by buf
+# Writes dist/descriptors.binpb: the FileDescriptorSet the gRPC server reads at start (reflection
+# serves it; each request is decoded by the rules of its message's fields in it), built by buf
 # (protoc-exact descriptors, with comments) from our proto, google.rpc's error details (so grpcurl
-# can print ErrorInfo), grpc.health.v1 and grpc.reflection.v1. Concatenated sets form one set.
+# can print ErrorInfo), grpc.health.v1 and grpc.reflection.v1. Concatenated sets form one set; the
+# server keeps the first copy of each file. A new service's protos are added here (and to buf.gen.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 buf=node_modules/.bin/buf

@@ -11,7 +11,8 @@ import { createMongoStorage } from './storage/mongo.js';
 import type { Storage } from './storage/storage.js';
 import { CachingTokenStore } from './storage/tokens/cache.js';
 import type { TokenStore } from './storage/tokens/port.js';
-import { AUTH_SERVICE_NAME, createGrpcServer } from './transport/grpc/server.js';
+import { authGrpcService } from './transport/grpc/handlers.js';
+import { createGrpcServer } from './transport/grpc/server.js';
 import { createHttpServer } from './transport/http/server.js';
 
 /** How often the database is pinged to drive health and readiness. */
@@ -94,13 +95,15 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     () => databaseUp,
   );
 
-  const grpc = createGrpcServer({ service: core, config, logger, metrics, isDraining: () => draining });
+  const grpc = createGrpcServer({
+    services: [authGrpcService(core)],
+    endpoint: { host: config.HOST, port: config.GRPC_PORT, tls },
+    logger,
+    metrics,
+    isDraining: () => draining,
+  });
 
-  const setServing = (serving: boolean): void => {
-    const state = serving && !draining ? 'SERVING' : 'NOT_SERVING';
-    grpc.health.setStatus('', state);
-    grpc.health.setStatus(AUTH_SERVICE_NAME, state);
-  };
+  const setServing = (serving: boolean): void => grpc.setServing(serving && !draining);
 
   /** Brings the store up (indexes included) when it was down, and keeps health in step with it. */
   const checkDatabase = async (): Promise<void> => {

@@ -2,40 +2,10 @@
 // first): grpcurl through server reflection only (no proto files), and grpc-health-probe, the tool that
 // Kubernetes-era setups use for health. Both come from scripts/tools.sh (go install, cached).
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { grpcurl, tool } from '../support/grpc-tools.js';
 import { startMongo, type MongoHandle } from '../support/mongo.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
-
-const TOOLS = fileURLToPath(new URL('../../scripts/tools.sh', import.meta.url));
-const BIN = execFileSync('bash', [TOOLS, 'grpcurl', 'grpc-health-probe'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
-  .trim()
-  .split('\n')
-  .at(-1) as string;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tool(name: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(join(BIN, name), args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** grpcurl -plaintext through reflection; `data` becomes -d JSON, `headers` -H lines. */
-function grpcurl(address: string, args: string[], data?: object, headers: string[] = []): Promise<Run> {
-  const flags = ['-plaintext', '-max-time', '20', ...headers.flatMap((h) => ['-H', h])];
-  if (data) flags.push('-d', JSON.stringify(data));
-  return tool('grpcurl', [...flags, address, ...args]);
-}
 
 async function call(address: string, method: string, data: object, headers: string[] = []): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const result = await grpcurl(address, [`auth.v1.AuthService/${method}`], data, headers);

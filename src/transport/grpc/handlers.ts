@@ -1,41 +1,36 @@
-import type { handleUnaryCall, Metadata } from '@grpc/grpc-js';
+import type { Metadata } from '@grpc/grpc-js';
 import type { PublicUser } from '../../core/accounts/public-user.js';
 import type { AuthCore } from '../../core/auth-core.js';
 import type { IssuedToken } from '../../core/sessions/tokens.js';
 import { tokenFromAuthorization } from '../authorization.js';
-import type { AccessToken, AuthServiceService, AuthServiceServer, User } from '../../gen/auth/v1/auth.js';
+import { AuthServiceService, type AccessToken, type User } from '../../gen/auth/v1/auth.js';
+import { grpcService, type GrpcService } from './service.js';
 
-type RequestOf<H> = H extends handleUnaryCall<infer Request, infer _Response> ? Request : never;
-type ResponseOf<H> = H extends handleUnaryCall<infer _Request, infer Response> ? Response : never;
-export type RpcName = keyof typeof AuthServiceService;
-
-/** One RPC as a plain async function of its request and metadata; errors are thrown as AuthError. */
-export type AuthRpcs = {
-  [M in RpcName]: (request: RequestOf<AuthServiceServer[M]>, metadata: Metadata) => Promise<ResponseOf<AuthServiceServer[M]>>;
-};
-
-/** The AuthService RPCs as thin translations between protobuf messages and the use cases. */
-export function authRpcs(service: AuthCore): AuthRpcs {
-  return {
-    login: async (request) => {
-      const { token, user } = await service.login({
-        email: request.email,
-        username: request.username,
-        password: request.password,
-        realm: request.realm,
-        ttlSeconds: request.ttlSeconds,
-        includeUser: request.includeUser,
-      });
+/** auth.v1.AuthService: each RPC a thin translation between protobuf messages and the use cases. */
+export function authGrpcService(service: AuthCore): GrpcService {
+  return grpcService(AuthServiceService, {
+    login: async (request, call) => {
+      const { token, user } = await service.login(
+        {
+          email: request.email,
+          username: request.username,
+          password: request.password,
+          realm: request.realm,
+          ttlSeconds: request.ttlSeconds,
+          includeUser: request.includeUser,
+        },
+        call.options,
+      );
       return { accessToken: toAccessToken(token), user: user && toUser(user) };
     },
-    logout: async (request, metadata) => ({
+    logout: async (request, { metadata }) => ({
       revoked: await service.logout(tokenOf(request.accessToken, metadata), request.allSessions),
     }),
     resetPassword: async (request) => {
       await service.resetPassword(request.email, request.realm);
       return {};
     },
-    validateToken: async (request, metadata) => {
+    validateToken: async (request, { metadata }) => {
       const result = await service.validateToken({
         accessToken: tokenOf(request.accessToken, metadata),
         requiredScopes: request.requiredScopes,
@@ -53,25 +48,28 @@ export function authRpcs(service: AuthCore): AuthRpcs {
         realm: result.realm,
       };
     },
-    createUser: async (request) => ({
+    createUser: async (request, call) => ({
       user: toUser(
-        await service.createUser({
-          email: request.email,
-          username: request.username,
-          password: request.password,
-          realm: request.realm,
-        }),
+        await service.createUser(
+          {
+            email: request.email,
+            username: request.username,
+            password: request.password,
+            realm: request.realm,
+          },
+          call.options,
+        ),
       ),
     }),
-    setPassword: async (request, metadata) => {
-      await service.setPassword(tokenOf(request.resetToken, metadata), request.newPassword);
+    setPassword: async (request, { metadata, options }) => {
+      await service.setPassword(tokenOf(request.resetToken, metadata), request.newPassword, options);
       return {};
     },
-    changePassword: async (request, metadata) => {
-      await service.changePassword(tokenOf(request.accessToken, metadata), request.oldPassword, request.newPassword);
+    changePassword: async (request, { metadata, options }) => {
+      await service.changePassword(tokenOf(request.accessToken, metadata), request.oldPassword, request.newPassword, options);
       return {};
     },
-  };
+  });
 }
 
 /** The request field, else the `authorization` metadata, raw or as `Bearer <token>`. */

@@ -1,103 +1,49 @@
-import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, status, type handleUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
-import type { AuthCore } from '../../core/auth-core.js';
-import type { Config } from '../../config.js';
-import { AuthError, ErrorCode, toAuthError } from '../../core/errors.js';
-import { AuthServiceService } from '../../gen/auth/v1/auth.js';
-import type { Logger } from '../../logger.js';
-import type { Metrics } from '../../metrics.js';
-import { authRpcs, type AuthRpcs, type RpcName } from './handlers.js';
+import { Server, ServerCredentials, type MethodDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
+import type { Endpoint, TlsMaterial } from '../endpoint.js';
+import { builtDescriptors, type Descriptors } from './descriptors.js';
 import { addReflection } from './reflection.js';
-import { MALFORMED, strictAuthService } from './request-decoding.js';
-import { toServiceError } from './status.js';
+import { strictDeserializer } from './request-decoding.js';
+import { methodName, type GrpcService } from './service.js';
+import { InFlight, unaryCall, type CallDeps } from './unary-call.js';
 
-export const AUTH_SERVICE_NAME = 'auth.v1.AuthService';
 /** Requests are small; anything near this is abuse. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
-export interface GrpcServerDeps {
-  service: AuthCore;
-  config: Config;
-  logger: Logger;
-  metrics: Metrics;
-  /** Refuses new calls (UNAVAILABLE) while the process shuts down. */
-  isDraining: () => boolean;
-}
-
-/** Wraps one RPC: refusal while draining, AuthError mapping, a log line and metrics per call. */
-function unary<M extends RpcName>(method: M, rpc: AuthRpcs[M], deps: GrpcServerDeps, inFlight: InFlight): handleUnaryCall<Parameters<AuthRpcs[M]>[0], Awaited<ReturnType<AuthRpcs[M]>>> {
-  const rpcName = AuthServiceService[method].path.split('/').pop() ?? method;
-  return (call, callback) => {
-    const started = performance.now();
-    const finish = (code: status, reason?: string): void => {
-      const ms = performance.now() - started;
-      const codeName = status[code];
-      deps.metrics.grpcCalls.inc({ method: rpcName, code: codeName });
-      deps.metrics.grpcDuration.observe({ method: rpcName, code: codeName }, ms / 1000);
-      // Most calls succeed: their line is built only when debug lines are written.
-      if (code === status.OK && !deps.logger.isLevelEnabled('debug')) return;
-      const line = { rpc: rpcName, code: codeName, reason, ms: Math.round(ms * 10) / 10 };
-      if (code === status.INTERNAL) deps.logger.error(line, 'call failed');
-      else if (code === status.OK) deps.logger.debug(line, 'call');
-      else deps.logger.warn(line, 'call failed');
-    };
-    if (deps.isDraining()) {
-      const error = new AuthError(ErrorCode.SERVICE_UNAVAILABLE, 'server is shutting down');
-      finish(status.UNAVAILABLE, error.code);
-      callback(toServiceError(error));
-      return;
-    }
-    if ((call.request as unknown) === MALFORMED) {
-      const error = new AuthError(ErrorCode.INVALID_ARGUMENT, 'request is not a valid protobuf message');
-      finish(status.INVALID_ARGUMENT, error.code);
-      callback(toServiceError(error));
-      return;
-    }
-    inFlight.started();
-    rpc(call.request as never, call.metadata).then(
-      (response) => {
-        inFlight.ended();
-        finish(status.OK);
-        callback(null, response as never);
-      },
-      (err: unknown) => {
-        inFlight.ended();
-        const error = toAuthError(err);
-        const serviceError = toServiceError(error);
-        finish(serviceError.code ?? status.UNKNOWN, error.code);
-        callback(serviceError);
-      },
-    );
-  };
-}
-
-/** Counts calls in progress, so that shutdown can wait for them without a promise per call. */
-class InFlight {
-  private count = 0;
-  private readonly waiters: (() => void)[] = [];
-
-  started(): void {
-    this.count++;
-  }
-
-  ended(): void {
-    if (--this.count === 0) this.waiters.splice(0).forEach((resolve) => resolve());
-  }
-
-  /** Resolves once no call is in progress. */
-  idle(): Promise<void> {
-    if (this.count === 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
+export interface GrpcServerDeps extends CallDeps {
+  /** Every service served. */
+  services: readonly GrpcService[];
+  /** Describe every service's messages; by default those built with the service (scripts/descriptors.sh). */
+  descriptors?: Descriptors;
+  endpoint: Endpoint;
 }
 
 export interface GrpcServer {
-  health: HealthImplementation;
+  /** Health of '' and of every service: SERVING or not, as readiness says. 'liveness' stays SERVING. */
+  setServing(serving: boolean): void;
   /** Resolves with the bound port. */
   listen(): Promise<number>;
   /** Waits for calls in flight (up to graceMs), then closes every connection. */
   shutdown(graceMs: number): Promise<void>;
+}
+
+/** Serves a service: each method's request decoded strictly by its descriptor, each call through unaryCall. */
+function addService(server: Server, service: GrpcService, descriptors: Descriptors, deps: CallDeps, inFlight: InFlight): void {
+  const described = descriptors.registry.getService(service.name);
+  if (!described) throw new Error(`no descriptor of ${service.name}: add its proto to scripts/descriptors.sh`);
+  const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
+  const implementation: UntypedServiceImplementation = {};
+  for (const [key, method] of Object.entries(service.definition)) {
+    const rpcName = methodName(method.path);
+    const input = described.methods.find((candidate) => candidate.name === rpcName)?.input;
+    const handler = service.handlers[key];
+    if (!input || !handler) throw new Error(`${method.path}: no descriptor or no handler`);
+    if (method.requestStream || method.responseStream) throw new Error(`${method.path}: only unary methods are served`);
+    definition[key] = { ...method, requestDeserialize: strictDeserializer(input, method.requestDeserialize) };
+    implementation[key] = unaryCall(rpcName, handler, deps, inFlight);
+  }
+  server.addService(definition, implementation);
 }
 
 export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
@@ -105,25 +51,26 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
-  const rpcs = authRpcs(deps.service);
+  const descriptors = deps.descriptors ?? builtDescriptors();
   const inFlight = new InFlight();
-  const implementation: UntypedServiceImplementation = {};
-  for (const method of Object.keys(AuthServiceService) as RpcName[]) {
-    implementation[method] = unary(method, rpcs[method] as AuthRpcs[typeof method], deps, inFlight);
-  }
-  server.addService(strictAuthService(), implementation);
+  for (const service of deps.services) addService(server, service, descriptors, deps, inFlight);
 
-  // '' and the service follow the database (readiness); 'liveness' is SERVING while the process
+  // '' and each service follow the database (readiness); 'liveness' is SERVING while the process
   // runs, so that a liveness probe does not restart pods during a database outage.
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [AUTH_SERVICE_NAME]: 'NOT_SERVING', liveness: 'SERVING' });
+  const readinessNames = ['', ...deps.services.map((service) => service.name)];
+  const statuses: ServingStatusMap = { liveness: 'SERVING' };
+  for (const name of readinessNames) statuses[name] = 'NOT_SERVING';
+  const health = new HealthImplementation(statuses);
   health.addToServer(server);
-  addReflection(server);
+  addReflection(server, descriptors.files, [...deps.services.map((service) => service.name), HEALTH_SERVICE_NAME]);
 
   return {
-    health,
+    setServing(serving) {
+      for (const name of readinessNames) health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
+    },
     listen: () =>
       new Promise((resolve, reject) => {
-        server.bindAsync(`${deps.config.HOST}:${deps.config.GRPC_PORT}`, credentials(deps.config), (err, port) =>
+        server.bindAsync(`${deps.endpoint.host}:${deps.endpoint.port}`, credentials(deps.endpoint.tls), (err, port) =>
           err ? reject(err) : resolve(port),
         );
       }),
@@ -143,12 +90,8 @@ export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
   };
 }
 
-function credentials(config: Config): ServerCredentials {
-  if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return ServerCredentials.createInsecure();
-  const rootCerts = config.TLS_CLIENT_CA_FILE ? readFileSync(config.TLS_CLIENT_CA_FILE) : null;
-  return ServerCredentials.createSsl(
-    rootCerts,
-    [{ cert_chain: readFileSync(config.TLS_CERT_FILE), private_key: readFileSync(config.TLS_KEY_FILE) }],
-    rootCerts !== null,
-  );
+/** With a client CA, callers must present a certificate it signed (mTLS). */
+function credentials(tls: TlsMaterial | undefined): ServerCredentials {
+  if (!tls) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
 }

@@ -1,0 +1,90 @@
+import { status, type handleUnaryCall } from '@grpc/grpc-js';
+import { AuthError, ErrorCode, toAuthError } from '../../core/errors.js';
+import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics.js';
+import { MALFORMED } from './request-decoding.js';
+import type { UnaryHandler } from './service.js';
+import { toServiceError } from './status.js';
+
+export interface CallDeps {
+  logger: Logger;
+  metrics: Metrics;
+  /** Refuses new calls (UNAVAILABLE) while the process shuts down. */
+  isDraining: () => boolean;
+}
+
+/** Counts calls in progress, so that shutdown can wait for them without a promise per call. */
+export class InFlight {
+  private count = 0;
+  private readonly waiters: (() => void)[] = [];
+
+  started(): void {
+    this.count++;
+  }
+
+  ended(): void {
+    if (--this.count === 0) this.waiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  /** Resolves once no call is in progress. */
+  idle(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/**
+ * One RPC as grpc-js calls it: refusal while draining, MALFORMED requests answered
+ * INVALID_ARGUMENT, AuthError mapping, a log line and metrics per call under `rpcName`.
+ */
+export function unaryCall(rpcName: string, handler: UnaryHandler<never, unknown>, deps: CallDeps, inFlight: InFlight): handleUnaryCall<unknown, unknown> {
+  return (call, callback) => {
+    const started = performance.now();
+    const finish = (code: status, reason?: string): void => {
+      const ms = performance.now() - started;
+      const codeName = status[code];
+      deps.metrics.grpcCalls.inc({ method: rpcName, code: codeName });
+      deps.metrics.grpcDuration.observe({ method: rpcName, code: codeName }, ms / 1000);
+      // Most calls succeed: their line is built only when debug lines are written.
+      if (code === status.OK && !deps.logger.isLevelEnabled('debug')) return;
+      const line = { rpc: rpcName, code: codeName, reason, ms: Math.round(ms * 10) / 10 };
+      if (code === status.INTERNAL) deps.logger.error(line, 'call failed');
+      else if (code === status.OK) deps.logger.debug(line, 'call');
+      else deps.logger.warn(line, 'call failed');
+    };
+    if (deps.isDraining()) {
+      const error = new AuthError(ErrorCode.SERVICE_UNAVAILABLE, 'server is shutting down');
+      finish(status.UNAVAILABLE, error.code);
+      callback(toServiceError(error));
+      return;
+    }
+    if (call.request === MALFORMED) {
+      const error = new AuthError(ErrorCode.INVALID_ARGUMENT, 'request is not a valid protobuf message');
+      finish(status.INVALID_ARGUMENT, error.code);
+      callback(toServiceError(error));
+      return;
+    }
+    inFlight.started();
+    // grpc-js emits 'cancelled' when the client cancels or disconnects and when the deadline passes.
+    const controller = new AbortController();
+    call.once('cancelled', () => controller.abort());
+    const deadline = Number(call.getDeadline());
+    const options = { signal: controller.signal, deadline: Number.isFinite(deadline) ? deadline : undefined };
+    handler(call.request as never, { metadata: call.metadata, options }).then(
+      (response) => {
+        inFlight.ended();
+        finish(status.OK);
+        callback(null, response);
+      },
+      (err: unknown) => {
+        inFlight.ended();
+        const error = toAuthError(err);
+        const serviceError = toServiceError(error);
+        // A call dropped because its caller left: counted as what ended it, never as a failed login.
+        const timedOut = error.code === ErrorCode.CANCELLED && options.deadline !== undefined && Date.now() >= options.deadline;
+        finish(timedOut ? status.DEADLINE_EXCEEDED : (serviceError.code ?? status.UNKNOWN), error.code);
+        callback(serviceError);
+      },
+    );
+  };
+}
