@@ -1,4 +1,4 @@
-import { cancelled, type CallOptions } from '../core/call.js';
+import { cancelled, isGone, type CallOptions } from '../core/call.js';
 import { AuthError, ErrorCode } from '../core/errors.js';
 
 export interface HashQueueOptions {
@@ -16,7 +16,9 @@ interface Waiting<T> {
   call: CallOptions;
   resolve: (value: T) => void;
   reject: (reason: unknown) => void;
-  onAbort: () => void;
+  /** Drops the job while it waits: its caller left or its deadline passed. */
+  drop: () => void;
+  deadlineTimer: NodeJS.Timeout | undefined;
 }
 
 /** Weight of the newest duration in the running average. */
@@ -46,7 +48,7 @@ export class HashQueue<T> {
   }
 
   submit(run: () => Promise<T>, call: CallOptions = {}): Promise<T> {
-    if (call.signal?.aborted) return Promise.reject(cancelled());
+    if (isGone(call, this.now())) return Promise.reject(cancelled());
     const waitMs = this.expectedWaitMs();
     const late = call.deadline !== undefined && waitMs > 0 && this.now() + waitMs + this.averageJobMs > call.deadline;
     if (this.waiting.length >= this.options.maxQueued || late) {
@@ -62,24 +64,36 @@ export class HashQueue<T> {
         call,
         resolve,
         reject,
-        onAbort: () => {
+        drop: () => {
           const index = this.waiting.indexOf(job);
-          if (index >= 0) this.waiting.splice(index, 1);
+          if (index < 0) return;
+          this.waiting.splice(index, 1);
+          this.release(job);
           reject(cancelled());
         },
+        deadlineTimer: undefined,
       };
-      call.signal?.addEventListener('abort', job.onAbort, { once: true });
       this.waiting.push(job);
       this.pump();
+      // Still waiting: watch for its caller leaving. Only waiting jobs pay for a timer.
+      if (this.waiting.includes(job)) {
+        call.signal?.addEventListener('abort', job.drop, { once: true });
+        if (call.deadline !== undefined) job.deadlineTimer = setTimeout(job.drop, Math.max(0, call.deadline - this.now()));
+      }
     });
+  }
+
+  private release(job: Waiting<T>): void {
+    job.call.signal?.removeEventListener('abort', job.drop);
+    clearTimeout(job.deadlineTimer);
   }
 
   private pump(): void {
     while (this.running < this.options.concurrency) {
       const job = this.waiting.shift();
       if (!job) return;
-      job.call.signal?.removeEventListener('abort', job.onAbort);
-      if (job.call.signal?.aborted) {
+      this.release(job);
+      if (isGone(job.call, this.now())) {
         job.reject(cancelled());
         continue;
       }

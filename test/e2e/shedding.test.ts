@@ -84,9 +84,12 @@ describe('shedding on a real server (bcrypt cost 10)', () => {
     // Two hashing threads at ~70 ms a check: at most a few can finish within 150 ms; the rest never run.
     assert.ok(checks < 8, `${checks} of 8 checks ran`);
     assert.equal((await metric(server, /^auth_tokens_issued_total\{kind="access"\}/)) - issuedBefore, ok);
-    for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as ServiceError).code, status.DEADLINE_EXCEEDED);
+    // Each either shed at once (it could not have started in time) or dropped when its deadline came.
+    const codes = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as ServiceError).code] : []));
+    for (const code of codes) assert.ok(code === status.DEADLINE_EXCEEDED || code === status.RESOURCE_EXHAUSTED, status[code]);
     assert.equal(await metric(server, /^auth_grpc_calls_total\{method="Login",code="UNAUTHENTICATED"\}/), 0, 'abandoned calls are not failed logins');
-    assert.ok((await metric(server, /^auth_grpc_calls_total\{method="Login",code="(CANCELLED|DEADLINE_EXCEEDED)"\}/)) >= 8 - ok);
+    const timedOut = codes.filter((code) => code === status.DEADLINE_EXCEEDED).length;
+    assert.ok((await metric(server, /^auth_grpc_calls_total\{method="Login",code="DEADLINE_EXCEEDED"\}/)) >= timedOut);
   });
 
   it('drops REST Logins whose client disconnects while they wait, and counts them as aborted (499)', async () => {
