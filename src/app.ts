@@ -38,6 +38,9 @@ export function policyFrom(config: Config): AuthPolicy {
     loginLockMaxMs: config.LOGIN_LOCK_MAX_MS,
     resetMaxPerWindow: config.RESET_MAX_PER_WINDOW,
     resetWindowMs: config.RESET_WINDOW_SECONDS * 1000,
+    signupOpen: config.SIGNUP === 'open',
+    signupMaxPerWindow: config.SIGNUP_MAX_PER_WINDOW,
+    signupWindowMs: config.SIGNUP_WINDOW_SECONDS * 1000,
   };
 }
 

@@ -38,6 +38,10 @@ const schema = z
     LOGIN_LOCK_MAX_MS: positiveInt.default(900000),
     RESET_MAX_PER_WINDOW: positiveInt.default(3),
     RESET_WINDOW_SECONDS: positiveInt.default(900),
+    /** closed: CreateUser is refused with SIGNUP_CLOSED. */
+    SIGNUP: z.enum(['open', 'closed']).default('open'),
+    SIGNUP_MAX_PER_WINDOW: positiveInt.default(10),
+    SIGNUP_WINDOW_SECONDS: positiveInt.default(3600),
     /** How often the MongoDB store sweeps expired tokens where the server has no TTL index. */
     SWEEP_INTERVAL_MS: positiveInt.default(60000),
     /** 0: off. Otherwise a token revoked on another replica stays valid here for at most this long. */

@@ -16,6 +16,10 @@ export interface AuthPolicy {
   loginLockMaxMs: number;
   resetMaxPerWindow: number;
   resetWindowMs: number;
+  /** false: CreateUser is refused (SIGNUP_CLOSED); accounts come some other way. */
+  signupOpen: boolean;
+  signupMaxPerWindow: number;
+  signupWindowMs: number;
 }
 
 /** Everything a use case may use: ports, policy and clock. Built once, in the composition root. */

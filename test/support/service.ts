@@ -18,6 +18,9 @@ export const testPolicy: AuthPolicy = {
   loginLockMaxMs: 900000,
   resetMaxPerWindow: 3,
   resetWindowMs: 900000,
+  signupOpen: true,
+  signupMaxPerWindow: 10,
+  signupWindowMs: 3600000,
 };
 
 /** A clock the test moves by hand. */

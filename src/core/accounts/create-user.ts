@@ -3,7 +3,8 @@ import { DuplicateKeyError, type UserRecord } from '../../storage/users/port.js'
 import type { CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
 import { checkNewPassword } from '../passwords/rules.js';
-import { checkRealm, checkUsername, normalizeEmail } from './identity.js';
+import { countSignup } from '../throttle/signup-limit.js';
+import { normalizeEmail, normalizeRealm, normalizeUsername } from './identity.js';
 import { toPublicUser, type PublicUser } from './public-user.js';
 
 export interface CreateUserInput {
@@ -11,14 +12,26 @@ export interface CreateUserInput {
   username?: string;
   password: string;
   realm?: string;
+  /**
+   * The caller's network address as the transport saw it; sign-ups are limited per address and
+   * realm. Undefined only for callers inside the process, which are not limited.
+   */
+  clientAddress?: string;
 }
 
-/** CreateUser: a new account with a password; email (and username, when given) unique in the realm. */
+/**
+ * CreateUser, the public sign-up: a new account with a password; email (and username, when given)
+ * unique in the realm. Refused while sign-up is closed, and beyond the per-address limit.
+ */
 export async function createUser(ctx: CoreContext, input: CreateUserInput): Promise<PublicUser> {
+  if (!ctx.policy.signupOpen) throw new AuthError(ErrorCode.SIGNUP_CLOSED, 'sign-up is closed');
   const email = normalizeEmail(input.email);
-  const username = input.username ? checkUsername(input.username) : undefined;
-  const realm = checkRealm(input.realm ?? '');
+  const username = input.username ? normalizeUsername(input.username) : undefined;
+  const realm = normalizeRealm(input.realm ?? '');
   checkNewPassword(input.password);
+  // Counted before the email is looked at: EMAIL_EXISTS tells whether an address is registered,
+  // so the limit is also what bounds that question.
+  if (input.clientAddress !== undefined) await countSignup(ctx, realm, input.clientAddress);
   const user: UserRecord = {
     id: randomBytes(12).toString('hex'),
     realm,

@@ -9,9 +9,12 @@ type RequestOf<H> = H extends handleUnaryCall<infer Request, infer _Response> ? 
 type ResponseOf<H> = H extends handleUnaryCall<infer _Request, infer Response> ? Response : never;
 export type RpcName = keyof typeof AuthServiceService;
 
-/** One RPC as a plain async function of its request and metadata; errors are thrown as AuthError. */
+/**
+ * One RPC as a plain async function of its request, metadata and peer (grpc-js `call.getPeer()`:
+ * `address:port`); errors are thrown as AuthError.
+ */
 export type AuthRpcs = {
-  [M in RpcName]: (request: RequestOf<AuthServiceServer[M]>, metadata: Metadata) => Promise<ResponseOf<AuthServiceServer[M]>>;
+  [M in RpcName]: (request: RequestOf<AuthServiceServer[M]>, metadata: Metadata, peer: string) => Promise<ResponseOf<AuthServiceServer[M]>>;
 };
 
 /** The AuthService RPCs as thin translations between protobuf messages and the use cases. */
@@ -53,13 +56,14 @@ export function authRpcs(service: AuthCore): AuthRpcs {
         realm: result.realm,
       };
     },
-    createUser: async (request) => ({
+    createUser: async (request, _metadata, peer) => ({
       user: toUser(
         await service.createUser({
           email: request.email,
           username: request.username,
           password: request.password,
           realm: request.realm,
+          clientAddress: peerAddress(peer),
         }),
       ),
     }),
@@ -73,6 +77,9 @@ export function authRpcs(service: AuthCore): AuthRpcs {
     },
   };
 }
+
+/** The address of a grpc-js peer (`1.2.3.4:5678`, `::1:5678`): the port dropped. */
+const peerAddress = (peer: string): string => peer.replace(/:\d+$/, '');
 
 /** The request field, else the `authorization` metadata, raw or as `Bearer <token>`. */
 export function tokenOf(field: string, metadata: Metadata): string {

@@ -55,7 +55,7 @@ function unary<M extends RpcName>(method: M, rpc: AuthRpcs[M], deps: GrpcServerD
       return;
     }
     inFlight.started();
-    rpc(call.request as never, call.metadata).then(
+    rpc(call.request as never, call.metadata, call.getPeer()).then(
       (response) => {
         inFlight.ended();
         finish(status.OK);

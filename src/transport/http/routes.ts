@@ -106,6 +106,7 @@ export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void
         username: text(body.username),
         password: text(body.password),
         realm: text(body.realm),
+        clientAddress: request.ip,
       });
       return userView(user);
     },
