@@ -21,7 +21,8 @@ export function signupSource(clientAddress: string): string {
  */
 export async function countSignup(ctx: CoreContext, realm: string, clientAddress: string): Promise<void> {
   const now = ctx.now();
-  const windowStart = new Date(now.getTime() - ctx.policy.signupWindowMs);
+  // A window is [first, first + signupWindowMs): once retryAfterMs has passed, a sign-up counts anew.
+  const windowStart = new Date(now.getTime() - ctx.policy.signupWindowMs + 1);
   const counter = await ctx.counters.hit(counterKey('signup', realm, signupSource(clientAddress)), now, windowStart);
   if (counter.count <= ctx.policy.signupMaxPerWindow) return;
   const retryAfterMs = counter.first.getTime() + ctx.policy.signupWindowMs - now.getTime();
