@@ -41,6 +41,8 @@ export async function startService(
       HTTP_PORT: String(httpPort),
       BCRYPT_COST: String(ctx.bcryptCost),
       LOG_LEVEL: 'warn',
+      // The bench seeds every user from 127.0.0.1.
+      SIGNUP_MAX_PER_WINDOW: '1000000',
       ...(mongo ? { MONGODB_URI: mongo.uri, MONGODB_DB: mongo.dbName } : {}),
       ...env,
     },

@@ -40,6 +40,9 @@ export function policyFrom(config: Config): AuthPolicy {
     resetMaxPerWindow: config.RESET_MAX_PER_WINDOW,
     resetWindowMs: config.RESET_WINDOW_SECONDS * 1000,
     maxSessionsPerUser: config.MAX_SESSIONS_PER_USER,
+    signupOpen: config.SIGNUP === 'open',
+    signupMaxPerWindow: config.SIGNUP_MAX_PER_WINDOW,
+    signupWindowMs: config.SIGNUP_WINDOW_SECONDS * 1000,
   };
 }
 

@@ -40,6 +40,10 @@ const schema = z
     LOGIN_LOCK_MAX_MS: positiveInt.default(900000),
     RESET_MAX_PER_WINDOW: positiveInt.default(3),
     RESET_WINDOW_SECONDS: positiveInt.default(900),
+    /** closed: CreateUser is refused with SIGNUP_CLOSED. */
+    SIGNUP: z.enum(['open', 'closed']).default('open'),
+    SIGNUP_MAX_PER_WINDOW: positiveInt.default(10),
+    SIGNUP_WINDOW_SECONDS: positiveInt.default(3600),
     /** Tokens one user may hold at once; logging in beyond it revokes the oldest. */
     MAX_SESSIONS_PER_USER: positiveInt.default(100),
     /** How often expired tokens and attempts are swept: always on the embedded store, on MongoDB where TTL indexes are refused. */

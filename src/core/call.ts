@@ -6,6 +6,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** When the caller stops waiting (ms since the epoch), if it said. */
   deadline?: number;
+  /** The caller's network address as the transport saw it; undefined for callers inside the process. */
+  clientAddress?: string;
 }
 
 export const cancelled = (): AuthError => new AuthError(ErrorCode.CANCELLED, 'the caller cancelled or ran out of time');

@@ -18,6 +18,10 @@ export interface AuthPolicy {
   resetWindowMs: number;
   /** Tokens a user may hold at once; the oldest are revoked beyond it. */
   maxSessionsPerUser: number;
+  /** false: CreateUser is refused (SIGNUP_CLOSED); accounts come some other way. */
+  signupOpen: boolean;
+  signupMaxPerWindow: number;
+  signupWindowMs: number;
 }
 
 /** Everything a use case may use: ports, policy and clock. Built once, in the composition root. */

@@ -8,6 +8,7 @@ export const ErrorCode = {
   INVALID_TOKEN: 'INVALID_TOKEN',
   EMAIL_EXISTS: 'EMAIL_EXISTS',
   USERNAME_EXISTS: 'USERNAME_EXISTS',
+  SIGNUP_CLOSED: 'SIGNUP_CLOSED',
   PASSWORD_TOO_SHORT: 'PASSWORD_TOO_SHORT',
   PASSWORD_TOO_LONG: 'PASSWORD_TOO_LONG',
   INVALID_PASSWORD: 'INVALID_PASSWORD',
@@ -25,6 +26,7 @@ export type ErrorKind =
   | 'invalid-argument'
   | 'unauthenticated'
   | 'already-exists'
+  | 'permission-denied'
   | 'resource-exhausted'
   | 'unavailable'
   | 'overloaded'
@@ -40,6 +42,7 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
   INVALID_TOKEN: 'unauthenticated',
   EMAIL_EXISTS: 'already-exists',
   USERNAME_EXISTS: 'already-exists',
+  SIGNUP_CLOSED: 'permission-denied',
   PASSWORD_TOO_SHORT: 'invalid-argument',
   PASSWORD_TOO_LONG: 'invalid-argument',
   INVALID_PASSWORD: 'invalid-argument',
@@ -58,7 +61,7 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
 export class AuthError extends Error {
   readonly code: ErrorCode;
   readonly kind: ErrorKind;
-  /** For TOO_MANY_ATTEMPTS and SERVICE_OVERLOADED: how long the caller should wait. */
+  /** For TOO_MANY_ATTEMPTS (a login lock or the sign-up limit) and SERVICE_OVERLOADED: how long the caller should wait. */
   readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {

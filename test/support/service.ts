@@ -19,6 +19,9 @@ export const testPolicy: AuthPolicy = {
   resetMaxPerWindow: 3,
   resetWindowMs: 900000,
   maxSessionsPerUser: 100,
+  signupOpen: true,
+  signupMaxPerWindow: 10,
+  signupWindowMs: 3600000,
 };
 
 /** A clock the test moves by hand. */

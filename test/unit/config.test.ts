@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { policyFrom } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 const base = { NODE_ENV: 'test' };
@@ -25,6 +26,38 @@ describe('token cache configuration', () => {
       ['TOKEN_CACHE_TTL_MS', 'soon'],
       ['TOKEN_CACHE_MAX_ENTRIES', '0'],
       ['TOKEN_CACHE_MAX_ENTRIES', 'many'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ ...base, [variable]: value }),
+        (err: Error) => err instanceof ConfigError && new RegExp(`^invalid configuration: ${variable} [^\\n]+$`).test(err.message),
+        `${variable}=${value}`,
+      );
+    }
+  });
+});
+
+describe('sign-up configuration', () => {
+  it('is open by default, 10 sign-ups per address and realm per hour', () => {
+    const config = loadConfig(base);
+    assert.equal(config.SIGNUP, 'open');
+    assert.equal(config.SIGNUP_MAX_PER_WINDOW, 10);
+    assert.equal(config.SIGNUP_WINDOW_SECONDS, 3600);
+    const policy = policyFrom(config);
+    assert.deepEqual([policy.signupOpen, policy.signupMaxPerWindow, policy.signupWindowMs], [true, 10, 3600_000]);
+  });
+
+  it('closes with SIGNUP=closed', () => {
+    assert.equal(policyFrom(loadConfig({ ...base, SIGNUP: 'closed' })).signupOpen, false);
+  });
+
+  it('refuses bad values with one line naming the variable', () => {
+    for (const [variable, value] of [
+      ['SIGNUP', 'off'],
+      ['SIGNUP', 'CLOSED'],
+      ['SIGNUP_MAX_PER_WINDOW', '0'],
+      ['SIGNUP_MAX_PER_WINDOW', 'many'],
+      ['SIGNUP_WINDOW_SECONDS', '-1'],
+      ['SIGNUP_WINDOW_SECONDS', '1.5'],
     ] as const) {
       assert.throws(
         () => loadConfig({ ...base, [variable]: value }),

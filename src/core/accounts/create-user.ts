@@ -4,7 +4,8 @@ import type { CallOptions } from '../call.js';
 import type { CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
 import { checkNewPassword } from '../passwords/rules.js';
-import { checkRealm, checkUsername, normalizeEmail } from './identity.js';
+import { countSignup } from '../throttle/signup-limit.js';
+import { normalizeEmail, normalizeRealm, normalizeUsername } from './identity.js';
 import { toPublicUser, type PublicUser } from './public-user.js';
 
 export interface CreateUserInput {
@@ -14,12 +15,20 @@ export interface CreateUserInput {
   realm?: string;
 }
 
-/** CreateUser: a new account with a password; email (and username, when given) unique in the realm. */
+/**
+ * CreateUser, the public sign-up: a new account with a password; email (and username, when given)
+ * unique in the realm. Refused while sign-up is closed, and beyond the per-address limit.
+ */
 export async function createUser(ctx: CoreContext, input: CreateUserInput, call: CallOptions = {}): Promise<PublicUser> {
+  if (!ctx.policy.signupOpen) throw new AuthError(ErrorCode.SIGNUP_CLOSED, 'sign-up is closed');
   const email = normalizeEmail(input.email);
-  const username = input.username ? checkUsername(input.username) : undefined;
-  const realm = checkRealm(input.realm ?? '');
+  const username = input.username ? normalizeUsername(input.username) : undefined;
+  const realm = normalizeRealm(input.realm ?? '');
   checkNewPassword(input.password);
+  // Counted before the email is looked at: EMAIL_EXISTS tells whether an address is registered,
+  // so the limit is also what bounds that question.
+  // Callers inside the process (no address) are not limited.
+  if (call.clientAddress !== undefined) await countSignup(ctx, realm, call.clientAddress);
   const user: UserRecord = {
     id: randomBytes(12).toString('hex'),
     realm,

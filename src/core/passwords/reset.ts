@@ -1,4 +1,4 @@
-import { checkRealm, normalizeEmail } from '../accounts/identity.js';
+import { normalizeEmail, normalizeRealm } from '../accounts/identity.js';
 import type { CoreContext } from '../context.js';
 import { issueToken } from '../sessions/tokens.js';
 import { resetAllowed } from '../throttle/reset-limit.js';
@@ -11,7 +11,7 @@ export const RESET_PASSWORD_SCOPE = 'reset-password';
  */
 export async function resetPassword(ctx: CoreContext, emailInput: string, realmInput = ''): Promise<void> {
   const email = normalizeEmail(emailInput);
-  const realm = checkRealm(realmInput);
+  const realm = normalizeRealm(realmInput);
   if (!(await resetAllowed(ctx, realm, email))) {
     ctx.logger.info({ realm }, 'password reset rate limited');
     return;

@@ -1,7 +1,8 @@
 import { throwIfGone, type CallOptions } from '../call.js';
 import type { CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
-import { checkRealm, checkUsername, normalizeEmail } from '../accounts/identity.js';
+import { usernameKey } from '../../storage/users/port.js';
+import { normalizeEmail, normalizeRealm, normalizeUsername } from '../accounts/identity.js';
 import { toPublicUser, type PublicUser } from '../accounts/public-user.js';
 import { fitsBcrypt } from '../passwords/rules.js';
 import { accountLockKey, checkUnderLock, unknownIdentifierLockKey } from '../throttle/login-lock.js';
@@ -27,13 +28,14 @@ const loginFailed = (): AuthError => new AuthError(ErrorCode.LOGIN_FAILED, 'logi
 
 function loginIdentity(input: LoginInput): { field: 'email' | 'username'; value: string } {
   if (input.email) return { field: 'email', value: normalizeEmail(input.email) };
-  if (input.username) return { field: 'username', value: checkUsername(input.username) };
+  // Folded, so that `Ann` and `ANN` reach one account and one lock.
+  if (input.username) return { field: 'username', value: usernameKey(normalizeUsername(input.username)) };
   throw new AuthError(ErrorCode.USERNAME_EMAIL_REQUIRED, 'username or email is required');
 }
 
 /** Login: a password checked under the account's lock, then a new access token. */
 export async function login(ctx: CoreContext, input: LoginInput, call: CallOptions = {}): Promise<LoginResult> {
-  const realm = checkRealm(input.realm ?? '');
+  const realm = normalizeRealm(input.realm ?? '');
   const identity = loginIdentity(input);
   if (input.password === '') throw new AuthError(ErrorCode.PASSWORD_REQUIRED, 'password is required');
   const ttlSeconds = resolveTtl(ctx.policy, input.ttlSeconds ?? 0);

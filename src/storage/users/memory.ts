@@ -1,4 +1,4 @@
-import { DuplicateKeyError, type UserRecord, type UserStore } from './port.js';
+import { DuplicateKeyError, usernameKey, type UserRecord, type UserStore } from './port.js';
 
 const key = (realm: string, value: string): string => `${realm}\u0000${value}`;
 
@@ -13,7 +13,7 @@ export class MemoryUserStore implements UserStore {
 
   async create(user: UserRecord): Promise<void> {
     if (this.byEmail.has(key(user.realm, user.email))) throw new DuplicateKeyError('email');
-    if (user.username !== undefined && this.byUsername.has(key(user.realm, user.username))) {
+    if (user.username !== undefined && this.byUsername.has(key(user.realm, usernameKey(user.username)))) {
       throw new DuplicateKeyError('username');
     }
     this.put({ ...user });
@@ -22,7 +22,7 @@ export class MemoryUserStore implements UserStore {
   private put(user: UserRecord): void {
     this.byId.set(user.id, user);
     this.byEmail.set(key(user.realm, user.email), user);
-    if (user.username !== undefined) this.byUsername.set(key(user.realm, user.username), user);
+    if (user.username !== undefined) this.byUsername.set(key(user.realm, usernameKey(user.username)), user);
   }
 
   async findById(id: string): Promise<UserRecord | undefined> {
@@ -34,7 +34,7 @@ export class MemoryUserStore implements UserStore {
   }
 
   async findByUsername(realm: string, username: string): Promise<UserRecord | undefined> {
-    return this.byUsername.get(key(realm, username));
+    return this.byUsername.get(key(realm, usernameKey(username)));
   }
 
   async setPasswordHash(userId: string, passwordHash: string): Promise<void> {

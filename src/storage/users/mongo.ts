@@ -1,19 +1,20 @@
 import type { Collection, MongoServerError } from 'mongodb';
 import { guarded, isDuplicateKey, literal } from '../mongo/errors.js';
-import { DuplicateKeyError, type UniqueField, type UserRecord, type UserStore } from './port.js';
+import { DuplicateKeyError, usernameKey, type UniqueField, type UserRecord, type UserStore } from './port.js';
 
 export interface UserDoc {
   _id: string;
   realm: string;
   email: string;
-  /** Absent when the user has none. */
+  /** Absent when the user has none; as first given (its case kept). */
   username?: string;
   /**
-   * What the unique {realm, usernameKey} index holds: `name:<username>`, or `none:<id>` for a
-   * user without one, so that those never collide. A partial unique index on `username` would
-   * do on MongoDB, but FerretDB refuses partialFilterExpression (238) and ignores `sparse`, and a
-   * plain unique index makes MongoDB see every absent username as one null. This one index
-   * behaves the same on both, at the cost of one index entry per user.
+   * What the unique {realm, usernameKey} index holds: `name:<usernameKey(username)>` (lower-cased,
+   * so that usernames differing only in case collide), or `none:<id>` for a user without one, so
+   * that those never collide. A partial unique index on `username` would do on MongoDB, but
+   * FerretDB refuses partialFilterExpression (238) and ignores `sparse`, and a plain unique index
+   * makes MongoDB see every absent username as one null. This one index behaves the same on both,
+   * at the cost of one index entry per user.
    */
   usernameKey: string;
   passwordHash: string;
@@ -21,7 +22,7 @@ export interface UserDoc {
   created: Date;
 }
 
-const usernameKeyOf = (username: string): string => `name:${username}`;
+const usernameKeyOf = (username: string): string => `name:${usernameKey(username)}`;
 
 /** Users in the `users` collection. */
 export class MongoUserStore implements UserStore {

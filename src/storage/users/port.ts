@@ -4,11 +4,18 @@ export interface UserRecord {
   realm: string;
   /** Normalized by the core (see core/accounts/identity.ts). */
   email: string;
+  /** As first given (NFKC by the core); unique and found without regard to case, see usernameKey. */
   username: string | undefined;
   passwordHash: string;
   emailVerified: boolean;
   created: Date;
 }
+
+/**
+ * What makes two usernames the same one: `Ann`, `ANN` and `ann` are one username. Usernames reach
+ * the store as ASCII (core/accounts/identity.ts), so lower-casing is their whole case folding.
+ */
+export const usernameKey = (username: string): string => username.toLowerCase();
 
 export type UniqueField = 'email' | 'username';
 
@@ -21,10 +28,14 @@ export class DuplicateKeyError extends Error {
 }
 
 export interface UserStore {
-  /** Throws DuplicateKeyError naming email first when both email and username are taken. */
+  /**
+   * Throws DuplicateKeyError naming email first when both email and username are taken; a
+   * username is taken when one with the same usernameKey exists in the realm.
+   */
   create(user: UserRecord): Promise<void>;
   findById(id: string): Promise<UserRecord | undefined>;
   findByEmail(realm: string, email: string): Promise<UserRecord | undefined>;
+  /** Matches without regard to case (usernameKey); the user keeps the username it was created with. */
   findByUsername(realm: string, username: string): Promise<UserRecord | undefined>;
   /** No effect for an unknown user. */
   setPasswordHash(userId: string, passwordHash: string): Promise<void>;

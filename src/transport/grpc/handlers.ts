@@ -72,6 +72,8 @@ export function authGrpcService(service: AuthCore): GrpcService {
   });
 }
 
+/** The address of a grpc-js peer (`1.2.3.4:5678`, `::1:5678`): the port dropped. */
+
 /** The request field, else the `authorization` metadata, raw or as `Bearer <token>`. */
 export function tokenOf(field: string, metadata: Metadata): string {
   if (field !== '') return field;

@@ -10,6 +10,7 @@ const codeOf: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
   unauthenticated: status.UNAUTHENTICATED,
   'already-exists': status.ALREADY_EXISTS,
+  'permission-denied': status.PERMISSION_DENIED,
   'resource-exhausted': status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   overloaded: status.RESOURCE_EXHAUSTED,

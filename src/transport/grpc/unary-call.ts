@@ -33,6 +33,9 @@ export class InFlight {
   }
 }
 
+/** The address of a grpc-js peer (`address:port`, IPv6 in brackets). */
+const peerAddress = (peer: string): string => peer.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+
 /**
  * One RPC as grpc-js calls it: refusal while draining, MALFORMED requests answered
  * INVALID_ARGUMENT, AuthError mapping, a log line and metrics per call under `rpcName`.
@@ -69,7 +72,7 @@ export function unaryCall(rpcName: string, handler: UnaryHandler<never, unknown>
     const controller = new AbortController();
     call.once('cancelled', () => controller.abort());
     const deadline = Number(call.getDeadline());
-    const options = { signal: controller.signal, deadline: Number.isFinite(deadline) ? deadline : undefined };
+    const options = { signal: controller.signal, deadline: Number.isFinite(deadline) ? deadline : undefined, clientAddress: peerAddress(call.getPeer()) };
     handler(call.request as never, { metadata: call.metadata, options }).then(
       (response) => {
         inFlight.ended();

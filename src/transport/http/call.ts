@@ -19,5 +19,5 @@ export function watchForDisconnect(request: FastifyRequest, reply: FastifyReply,
 
 /** What the use cases get to know of a request. */
 export function callOf(request: FastifyRequest): CallOptions {
-  return { signal: controllers.get(request)?.signal };
+  return { signal: controllers.get(request)?.signal, clientAddress: request.ip };
 }

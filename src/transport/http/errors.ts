@@ -7,6 +7,7 @@ const statusOf: Record<ErrorKind, number> = {
   'invalid-argument': 400,
   unauthenticated: 401,
   'already-exists': 422,
+  'permission-denied': 403,
   'resource-exhausted': 429,
   unavailable: 503,
   overloaded: 503,

@@ -58,6 +58,26 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
       await store.create(user({ realm: 'other', username: 'carol' }));
     });
 
+    it('takes usernames without regard to case, keeping the one first given', async () => {
+      const ann = user({ username: 'Ann' });
+      await store.create(ann);
+      for (const spelling of ['Ann', 'ANN', 'ann', 'aNn']) assert.deepEqual(await store.findByUsername('', spelling), ann, spelling);
+      for (const spelling of ['ANN', 'ann']) {
+        await assert.rejects(store.create(user({ username: spelling })), isDuplicate('username'), spelling);
+      }
+      assert.equal((await store.findByUsername('', 'ann'))?.username, 'Ann');
+      assert.equal(await store.findByUsername('other', 'ANN'), undefined);
+      await store.create(user({ realm: 'other', username: 'ANN' }));
+      assert.equal((await store.findByUsername('other', 'ann'))?.username, 'ANN');
+    });
+
+    it('lets one of concurrent creations with one username in different cases win', async () => {
+      const spellings = ['Race', 'RACE', 'race', 'rAcE', 'RaCe', 'raCE'];
+      const results = await Promise.allSettled(spellings.map((username) => store.create(user({ username }))));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of results) if (r.status === 'rejected') assert.ok(isDuplicate('username')(r.reason));
+    });
+
     it('names email first when both are taken', async () => {
       await store.create(user({ email: 'both@example.com', username: 'both' }));
       await assert.rejects(store.create(user({ email: 'both@example.com', username: 'both' })), isDuplicate('email'));
