@@ -53,6 +53,12 @@ for (const example of ['express-app', 'fastify-app']) {
       }
     });
 
+    it('leaves routes outside the protection open', async () => {
+      const answer = await send(app.port, 'GET', '/healthz');
+      assert.equal(answer.status, 200);
+      assert.deepEqual(JSON.parse(answer.body), { ok: true });
+    });
+
     it('answers 401 with a bare Bearer challenge when no token comes', async () => {
       for (const authorization of [undefined, '', 'Bearer', 'Basic dXNlcjpwYXNzd29yZA==']) {
         const answer = await get(authorization);

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort } from '../../support/net.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const PACKAGE = join(ROOT, 'packages/client');
 const READMES = ['packages/client/README.md', 'README.md'];
 /** What the consumer project installs besides the tarball, at the versions this repository locks. */
 const PEERS = ['express', '@types/express', 'fastify', '@grpc/grpc-js', 'typescript', '@types/node'];
@@ -65,13 +66,23 @@ export interface RunningExample {
   stop(): Promise<void>;
 }
 
+/** Packing skips the build (it takes seconds): the package must have been built since its last change. */
+function assertBuilt(): void {
+  const newest = (dir: string): number =>
+    Math.max(0, ...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => statSync(join(dir, name)).mtimeMs));
+  const built = join(PACKAGE, 'dist/index.js');
+  if (!existsSync(built) || newest(join(PACKAGE, 'src')) > statSync(built).mtimeMs) {
+    throw new Error('packages/client is not built or older than its sources: run `npm run build:client` (npm test does)');
+  }
+}
+
 /**
  * A project outside the repository that installs the packed tarball from npm's own `install`
  * (no workspace link, no path alias) with express, fastify and grpc-js, and compiles the README
- * examples with tsc against it. Built once per tarball and examples, in the temporary directory:
- * `npm run build` (which `npm test` runs) builds the package first.
+ * examples with tsc against it. Built once per tarball and examples, in the temporary directory.
  */
 export function consumerProject(): Consumer {
+  assertBuilt();
   const packDir = mkdtempSync(join(tmpdir(), 'auth-service-client-pack-'));
   let dir: string;
   try {
