@@ -121,28 +121,56 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
 
   const check = tokenChecker((accessToken, requiredScopes) => rpc.validateToken({ accessToken, requiredScopes: [...requiredScopes] }), options.cache);
 
-  return {
+  /** The verdict when no call is needed (no token, a malformed one, a cached answer), else a promise of it. */
+  const verdictOf: VerdictOf = (authorization, requiredScopes = []) => {
+    const parsed = parseAuthorization(authorization);
+    if (parsed.kind === 'missing') return MISSING;
+    if (parsed.kind === 'malformed') return INVALID;
+    const answer = check(parsed.token, requiredScopes);
+    return answer instanceof Promise ? settle(parsed.token, answer, requiredScopes) : grant(answer, requiredScopes);
+  };
+  const settle = async (token: string, answer: Promise<AuthContext | undefined>, requiredScopes: readonly string[]): Promise<Verdict> => {
+    try {
+      const auth = await answer;
+      if (auth) return grant(auth, requiredScopes);
+      if (requiredScopes.length === 0) return INVALID;
+      // The service calls a token inactive when its scopes differ from those named; asked again
+      // without them, a good token shows that it only lacks a scope (403, not 401).
+      const unscoped = await check(token, []);
+      return unscoped ? grant(unscoped, requiredScopes) : INVALID;
+    } catch (err) {
+      return { ok: false, reason: 'unavailable', error: err instanceof Error ? err : new Error(String(err)) };
+    }
+  };
+
+  const client: AuthClient = {
     rpc,
-    async authorize(authorization, requiredScopes = []) {
-      const parsed = parseAuthorization(authorization);
-      if (parsed.kind === 'missing') return { ok: false, reason: 'missing-token' };
-      if (parsed.kind === 'malformed') return { ok: false, reason: 'invalid-token' };
-      try {
-        const auth = await check(parsed.token, requiredScopes);
-        if (auth) {
-          const missingScopes = requiredScopes.filter((scope) => !auth.scopes.includes(scope));
-          return missingScopes.length > 0 ? { ok: false, reason: 'insufficient-scope', missingScopes } : { ok: true, auth };
-        }
-        if (requiredScopes.length === 0) return { ok: false, reason: 'invalid-token' };
-        // The service calls a token inactive when its scopes differ from those named; asked again
-        // without them, a good token shows that it only lacks a scope (403, not 401).
-        const unscoped = await check(parsed.token, []);
-        if (!unscoped) return { ok: false, reason: 'invalid-token' };
-        return { ok: false, reason: 'insufficient-scope', missingScopes: requiredScopes.filter((scope) => !unscoped.scopes.includes(scope)) };
-      } catch (err) {
-        return { ok: false, reason: 'unavailable', error: err instanceof Error ? err : new Error(String(err)) };
-      }
-    },
+    authorize: async (authorization, requiredScopes) => verdictOf(authorization, requiredScopes),
     close: () => channel.close(),
   };
+  verdicts.set(client, verdictOf);
+  return client;
+}
+
+type VerdictOf = (authorization: string | readonly string[] | undefined, requiredScopes?: readonly string[]) => Verdict | Promise<Verdict>;
+
+const MISSING: Verdict = Object.freeze({ ok: false, reason: 'missing-token' });
+const INVALID: Verdict = Object.freeze({ ok: false, reason: 'invalid-token' });
+
+function grant(auth: AuthContext, requiredScopes: readonly string[]): Verdict {
+  const missingScopes = requiredScopes.filter((scope) => !auth.scopes.includes(scope));
+  return missingScopes.length > 0 ? { ok: false, reason: 'insufficient-scope', missingScopes } : { ok: true, auth };
+}
+
+/** The clients createAuthClient made, with their synchronous-when-possible check. */
+const verdicts = new WeakMap<AuthClient, VerdictOf>();
+
+/**
+ * Hands `decide` the verdict on a request: at once when no call is needed, else when the call
+ * ends. What the interceptor and middleware use, so that a cached answer costs no promise.
+ */
+export function whenDecided(client: AuthClient, authorization: string | readonly string[] | undefined, requiredScopes: readonly string[], decide: (verdict: Verdict) => void): void {
+  const verdict = verdicts.get(client)?.(authorization, requiredScopes) ?? client.authorize(authorization, requiredScopes);
+  if (verdict instanceof Promise) void verdict.then(decide);
+  else decide(verdict);
 }

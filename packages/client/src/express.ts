@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthClient } from './client.js';
+import { whenDecided, type AuthClient } from './client.js';
 import { httpRefusal } from './http.js';
 import { requiredScopesOf } from './scopes.js';
 import type { AuthContext } from './token-check.js';
@@ -28,8 +28,7 @@ export interface ExpressAuthOptions {
 export function expressAuth(client: AuthClient, options: ExpressAuthOptions = {}) {
   const requiredScopes = requiredScopesOf(options.requiredScopes);
   return (req: IncomingMessage & { auth?: AuthContext }, res: ServerResponse, next: (err?: unknown) => void): void => {
-    // authorize never rejects: every outcome is a verdict.
-    void client.authorize(req.headers.authorization, requiredScopes).then((verdict) => {
+    whenDecided(client, req.headers.authorization, requiredScopes, (verdict) => {
       if (verdict.ok) {
         req.auth = verdict.auth;
         next();

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
-import type { AuthClient } from './client.js';
+import { whenDecided, type AuthClient } from './client.js';
 import { httpRefusal } from './http.js';
 import { requiredScopesOf } from './scopes.js';
 import type { AuthContext } from './token-check.js';
@@ -26,15 +26,19 @@ export interface FastifyAuthOptions {
 const plugin: FastifyPluginAsync<FastifyAuthOptions> = async (app, options) => {
   const requiredScopes = requiredScopesOf(options.requiredScopes);
   if (!app.hasRequestDecorator('auth')) app.decorateRequest('auth', null);
-  app.addHook('onRequest', async (request, reply) => {
-    const verdict = await options.client.authorize(request.headers.authorization, requiredScopes);
-    if (verdict.ok) {
-      request.auth = verdict.auth;
-      return;
-    }
-    if (verdict.reason === 'unavailable') request.log.warn({ err: verdict.error }, 'auth service unreachable: request refused');
-    const refusal = httpRefusal(verdict, requiredScopes);
-    return reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
+  // A callback hook, not an async one: a cached answer lets the request through with no promise.
+  app.addHook('onRequest', (request, reply, done) => {
+    whenDecided(options.client, request.headers.authorization, requiredScopes, (verdict) => {
+      if (verdict.ok) {
+        request.auth = verdict.auth;
+        done();
+        return;
+      }
+      if (verdict.reason === 'unavailable') request.log.warn({ err: verdict.error }, 'auth service unreachable: request refused');
+      const refusal = httpRefusal(verdict, requiredScopes);
+      // Answering from a callback hook: reply.send() in place of done().
+      void reply.code(refusal.status).headers(refusal.headers).send(refusal.body);
+    });
   });
 };
 

@@ -1,5 +1,5 @@
 import { Metadata, ServerInterceptingCall, status, type ServerInterceptingCallInterface, type ServerInterceptor } from '@grpc/grpc-js';
-import type { AuthClient } from './client.js';
+import { whenDecided, type AuthClient } from './client.js';
 import { Any } from './gen/google/protobuf/any.js';
 import { ErrorInfo } from './gen/google/rpc/error_details.js';
 import { Status } from './gen/google/rpc/status.js';
@@ -50,8 +50,7 @@ export function authInterceptor(client: AuthClient, options: AuthInterceptorOpti
       start(next) {
         next({
           onReceiveMetadata(metadata, pass) {
-            const values = metadata.get('authorization').map(String);
-            void client.authorize(values, scopes).then((verdict) => {
+            whenDecided(client, metadata.get('authorization').map(String), scopes, (verdict) => {
               if (!verdict.ok) return call.sendStatus(statusOf(refusalOf(verdict)));
               callers.set(metadata, verdict.auth);
               pass(metadata);

@@ -22,8 +22,11 @@ export interface CacheOptions {
 
 type Validate = (token: string, requiredScopes: readonly string[]) => Promise<ValidateTokenResponse>;
 
-/** Asks the service whether a token is active: the answer's owner, or undefined when it is not. */
-export type CheckToken = (token: string, requiredScopes: readonly string[]) => Promise<AuthContext | undefined>;
+/**
+ * Whether a token is active: its owner, or undefined when it is not. A cached answer comes at
+ * once, not as a promise: the hot path of a protected service allocates no promise for it.
+ */
+export type CheckToken = (token: string, requiredScopes: readonly string[]) => AuthContext | Promise<AuthContext | undefined>;
 
 // Frozen: one cached answer is handed to many requests, none of which may change it for the others.
 const contextOf = (answer: ValidateTokenResponse): AuthContext | undefined =>
@@ -56,7 +59,7 @@ export function tokenChecker(validate: Validate, cache: CacheOptions | undefined
     // The key holds a hash, not the token: a heap dump of the cache yields no usable token.
     const key = `${hash('sha256', token, 'base64')} ${requiredScopes.join(' ')}`;
     const cached = answers.get(key);
-    if (cached) return Promise.resolve(cached);
+    if (cached) return cached;
     let pending = inFlight.get(key);
     if (!pending) {
       pending = ask(key, token, requiredScopes);
