@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { ValidateTokenResponse } from './gen/auth/v1/auth.js';
 
-/** Who a good token belongs to: what a protected handler gets. */
+/** Who a good token belongs to: what a protected handler gets (frozen: one cached answer serves many requests). */
 export interface AuthContext {
   userId: string;
   realm: string;
