@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only validate,validate-ferretdb,login,login-storm,rest,memory,start] [--cpu-prof]
+// npm run bench [-- --quick] [--only validate,validate-ferretdb,login,login-storm,rest,memory,start,client] [--cpu-prof]
 // Builds nothing itself (npm run bench builds first); starts every process it measures on
 // 127.0.0.1 and kills them all at the end. See bench/README.md.
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -9,6 +9,7 @@ import { ghzBinary } from './ghz.js';
 import { h2loadBinary } from './h2load.js';
 import { waitForQuiet } from './machine.js';
 import { formatText, writeResults, type Report, type Section } from './report.js';
+import { clientScenario } from './scenario-client.js';
 import { loginScenario } from './scenario-login.js';
 import { loginStormScenario } from './scenario-login-storm.js';
 import { memoryScenario } from './scenario-memory.js';
@@ -29,6 +30,7 @@ const scenarios: Record<string, (ctx: Context) => Promise<Section[]>> = {
   rest: async (ctx) => [await restScenario(ctx)],
   memory: async (ctx) => [await memoryScenario(ctx)],
   start: async (ctx) => [await startScenario(ctx)],
+  client: async (ctx) => [await clientScenario(ctx)],
 };
 const chosen = (values.only?.split(',') ?? Object.keys(scenarios)).map((name) => {
   const scenario = scenarios[name];
