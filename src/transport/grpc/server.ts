@@ -14,7 +14,7 @@ const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 export interface GrpcServerDeps extends CallDeps {
   /** Every service served. */
   services: readonly GrpcService[];
-  /** Describe every service's messages; by default those built with the service (scripts/descriptors.sh). */
+  /** The descriptors of every service and its messages; by default those built with the service (scripts/descriptors.sh). */
   descriptors?: Descriptors;
   endpoint: Endpoint;
 }
