@@ -8,17 +8,17 @@ import { AuthServiceService } from '../../gen/auth/v1/auth.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { authRpcs, type AuthRpcs, type RpcName } from './handlers.js';
+import { grpcServerOptions, type GrpcLimits } from './limits.js';
 import { addReflection } from './reflection.js';
 import { MALFORMED, strictAuthService } from './request-decoding.js';
 import { toServiceError } from './status.js';
 
 export const AUTH_SERVICE_NAME = 'auth.v1.AuthService';
-/** Requests are small; anything near this is abuse. */
-export const MAX_MESSAGE_BYTES = 64 * 1024;
 
 export interface GrpcServerDeps {
   service: AuthCore;
   config: Config;
+  limits: GrpcLimits;
   logger: Logger;
   metrics: Metrics;
   /** Refuses new calls (UNAVAILABLE) while the process shuts down. */
@@ -101,10 +101,7 @@ export interface GrpcServer {
 }
 
 export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
-  const server = new Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-  });
+  const server = new Server({ ...grpcServerOptions(deps.limits) });
   const rpcs = authRpcs(deps.service);
   const inFlight = new InFlight();
   const implementation: UntypedServiceImplementation = {};
