@@ -13,6 +13,8 @@ import { CachingTokenStore } from './storage/tokens/cache.js';
 import type { TokenStore } from './storage/tokens/port.js';
 import { authGrpcService } from './transport/grpc/handlers.js';
 import { createGrpcServer } from './transport/grpc/server.js';
+import type { GrpcLimits } from './transport/grpc/limits.js';
+import type { HttpLimits } from './transport/http/limits.js';
 import { createHttpServer } from './transport/http/server.js';
 
 /** How often the database is pinged to drive health and readiness. */
@@ -43,6 +45,29 @@ export function policyFrom(config: Config): AuthPolicy {
     signupOpen: config.SIGNUP === 'open',
     signupMaxPerWindow: config.SIGNUP_MAX_PER_WINDOW,
     signupWindowMs: config.SIGNUP_WINDOW_SECONDS * 1000,
+  };
+}
+
+export function grpcLimitsFrom(config: Config): GrpcLimits {
+  return {
+    maxMessageBytes: config.REQUEST_MAX_BYTES,
+    maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS,
+    maxSessionMemoryMb: config.GRPC_MAX_SESSION_MEMORY_MB,
+    keepaliveTimeMs: config.GRPC_KEEPALIVE_TIME_MS,
+    keepaliveTimeoutMs: config.GRPC_KEEPALIVE_TIMEOUT_MS,
+    maxConnectionIdleMs: config.GRPC_MAX_CONNECTION_IDLE_MS,
+    maxConnectionAgeMs: config.GRPC_MAX_CONNECTION_AGE_MS,
+    maxConnectionAgeGraceMs: config.GRPC_MAX_CONNECTION_AGE_GRACE_MS,
+  };
+}
+
+export function httpLimitsFrom(config: Config): HttpLimits {
+  return {
+    maxBodyBytes: config.REQUEST_MAX_BYTES,
+    headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: config.HTTP_MAX_CONNECTIONS,
   };
 }
 
@@ -101,6 +126,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const grpc = createGrpcServer({
     services: [authGrpcService(core)],
     endpoint: { host: config.HOST, port: config.GRPC_PORT, tls },
+    limits: grpcLimitsFrom(config),
     logger,
     metrics,
     isDraining: () => draining,
@@ -144,6 +170,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       : createHttpServer({
           service: core,
           endpoint: { host: config.HOST, port: config.HTTP_PORT, tls },
+          limits: httpLimitsFrom(config),
           logger,
           metrics,
           isReady,

@@ -7,6 +7,8 @@ const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 const positiveInt = z.coerce.number().int().positive();
+/** A duration in milliseconds where 0 turns the limit off. */
+const msOrOff = z.coerce.number().int().min(0);
 const optionalString = z.string().min(1).optional();
 
 const schema = z
@@ -51,6 +53,21 @@ const schema = z
     /** 0: off. Otherwise a token revoked on another replica stays valid here for at most this long. */
     TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(0),
     TOKEN_CACHE_MAX_ENTRIES: positiveInt.default(100000),
+    /** Largest gRPC message and REST body accepted; requests are a few short fields. */
+    REQUEST_MAX_BYTES: z.coerce.number().int().min(1024).max(4 * 1024 * 1024).default(16384),
+    /** What one client may hold on the gRPC port (docs/contract.md, Limits). */
+    GRPC_MAX_CONCURRENT_STREAMS: positiveInt.default(100),
+    GRPC_MAX_SESSION_MEMORY_MB: positiveInt.default(10),
+    GRPC_KEEPALIVE_TIME_MS: msOrOff.default(60000),
+    GRPC_KEEPALIVE_TIMEOUT_MS: positiveInt.default(20000),
+    GRPC_MAX_CONNECTION_IDLE_MS: msOrOff.default(300000),
+    GRPC_MAX_CONNECTION_AGE_MS: msOrOff.default(1800000),
+    GRPC_MAX_CONNECTION_AGE_GRACE_MS: z.coerce.number().int().min(0).default(30000),
+    /** What one client may hold on the REST port. */
+    HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(10000),
+    HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(15000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(72000),
+    HTTP_MAX_CONNECTIONS: positiveInt.default(1000),
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
@@ -74,6 +91,8 @@ const schema = z
       fail(env.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together');
     }
     if (env.TLS_CLIENT_CA_FILE && !env.TLS_CERT_FILE) fail('TLS_CLIENT_CA_FILE', 'needs TLS_CERT_FILE and TLS_KEY_FILE');
+    // Node refuses a headers timeout longer than the whole request's.
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) fail('HTTP_HEADERS_TIMEOUT_MS', 'must not exceed HTTP_REQUEST_TIMEOUT_MS');
   });
 
 export type Config = z.infer<typeof schema>;

@@ -38,6 +38,13 @@ export class Metrics implements AuthEvents {
     registers: [this.registry],
   });
 
+  readonly httpConnectionsCut = new Counter({
+    name: 'auth_http_connections_cut_total',
+    help: 'REST connections closed by a limit before a request was answered, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly loginsTotal = new Counter({
     name: 'auth_logins_total',
     help: 'Login attempts by outcome',

@@ -7,6 +7,8 @@ import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { Metrics } from '../../src/metrics.js';
 import { authGrpcService } from '../../src/transport/grpc/handlers.js';
+import { loadConfig } from '../../src/config.js';
+import { grpcLimitsFrom } from '../../src/app.js';
 import { createGrpcServer, type GrpcServer } from '../../src/transport/grpc/server.js';
 import { descriptorsWithEcho, ECHO_SERVICE_NAME, echoService } from '../support/echo-service.js';
 import { errorDetails } from '../support/grpc-client.js';
@@ -28,6 +30,7 @@ describe('a gRPC server with two services', () => {
       services: [authGrpcService(service), echoService()],
       descriptors: descriptorsWithEcho(),
       endpoint: { host: '127.0.0.1', port: 0, tls: undefined },
+      limits: grpcLimitsFrom(loadConfig({ NODE_ENV: 'test' })),
       logger: pino({ level: 'silent' }),
       metrics,
       isDraining: () => draining,

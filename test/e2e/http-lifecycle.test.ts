@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, afterEach, describe, test } from 'node:test';
+import { httpLimitsFrom } from '../../src/app.js';
 import { loadConfig, readTlsMaterial } from '../../src/config.js';
 import { StoreUnavailableError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/logger.js';
@@ -74,6 +75,7 @@ async function startGateway(env: Record<string, string> = {}, protocol = 'http')
   const http = createHttpServer({
     service,
     endpoint: { host: config.HOST, port: config.HTTP_PORT, tls: readTlsMaterial(config) },
+    limits: httpLimitsFrom(config),
     logger: createLogger('debug', sink),
     metrics: new Metrics(),
     isReady: () => state.ready,

@@ -98,7 +98,7 @@ const GRPC_STATUS_OF: Record<ContractCode, status> = {
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
 };
 
-/** The REST status of each code, plus the HTTP layer's own codes (unreadable body, size, media type, route). */
+/** The REST status of each code, plus the HTTP layer's own codes (unreadable body, size, media type, route, timeout, headers). */
 const REST_STATUS_OF: Record<string, number> = {
   USERNAME_EMAIL_REQUIRED: 400,
   INVALID_EMAIL: 400,
@@ -117,6 +117,8 @@ const REST_STATUS_OF: Record<string, number> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_FOUND: 404,
+  REQUEST_TIMEOUT: 408,
+  HEADERS_TOO_LARGE: 431,
 };
 
 export type Rpc = 'Login' | 'Logout' | 'ResetPassword' | 'ValidateToken' | 'CreateUser' | 'SetPassword' | 'ChangePassword';
@@ -380,8 +382,8 @@ export class RawGrpcClient {
   }
 }
 
-/** grpc-js refuses requests over the server's 64 KiB limit itself: RESOURCE_EXHAUSTED, without ErrorInfo. */
-export const GRPC_MAX_MESSAGE_BYTES = 64 * 1024;
+/** grpc-js refuses requests over REQUEST_MAX_BYTES (16 KiB by default) itself: RESOURCE_EXHAUSTED, without ErrorInfo. */
+export const GRPC_MAX_MESSAGE_BYTES = 16 * 1024;
 
 /**
  * Asserts that a gRPC outcome is in the contract's table for `rpc`: OK, or a status and ErrorInfo

@@ -67,3 +67,55 @@ describe('sign-up configuration', () => {
     }
   });
 });
+
+describe('client limits configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig(base);
+    assert.deepEqual(
+      {
+        REQUEST_MAX_BYTES: config.REQUEST_MAX_BYTES,
+        GRPC_MAX_CONCURRENT_STREAMS: config.GRPC_MAX_CONCURRENT_STREAMS,
+        GRPC_MAX_SESSION_MEMORY_MB: config.GRPC_MAX_SESSION_MEMORY_MB,
+        GRPC_KEEPALIVE_TIME_MS: config.GRPC_KEEPALIVE_TIME_MS,
+        GRPC_KEEPALIVE_TIMEOUT_MS: config.GRPC_KEEPALIVE_TIMEOUT_MS,
+        GRPC_MAX_CONNECTION_IDLE_MS: config.GRPC_MAX_CONNECTION_IDLE_MS,
+        GRPC_MAX_CONNECTION_AGE_MS: config.GRPC_MAX_CONNECTION_AGE_MS,
+        GRPC_MAX_CONNECTION_AGE_GRACE_MS: config.GRPC_MAX_CONNECTION_AGE_GRACE_MS,
+        HTTP_HEADERS_TIMEOUT_MS: config.HTTP_HEADERS_TIMEOUT_MS,
+        HTTP_REQUEST_TIMEOUT_MS: config.HTTP_REQUEST_TIMEOUT_MS,
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        HTTP_MAX_CONNECTIONS: config.HTTP_MAX_CONNECTIONS,
+      },
+      {
+        REQUEST_MAX_BYTES: 16384,
+        GRPC_MAX_CONCURRENT_STREAMS: 100,
+        GRPC_MAX_SESSION_MEMORY_MB: 10,
+        GRPC_KEEPALIVE_TIME_MS: 60000,
+        GRPC_KEEPALIVE_TIMEOUT_MS: 20000,
+        GRPC_MAX_CONNECTION_IDLE_MS: 300000,
+        GRPC_MAX_CONNECTION_AGE_MS: 1800000,
+        GRPC_MAX_CONNECTION_AGE_GRACE_MS: 30000,
+        HTTP_HEADERS_TIMEOUT_MS: 10000,
+        HTTP_REQUEST_TIMEOUT_MS: 15000,
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: 72000,
+        HTTP_MAX_CONNECTIONS: 1000,
+      },
+    );
+  });
+
+  it('refuses a headers timeout longer than the request timeout, and limits that are not positive', () => {
+    for (const [variable, env] of [
+      ['HTTP_HEADERS_TIMEOUT_MS', { HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }],
+      ['HTTP_MAX_CONNECTIONS', { HTTP_MAX_CONNECTIONS: '0' }],
+      ['GRPC_MAX_CONCURRENT_STREAMS', { GRPC_MAX_CONCURRENT_STREAMS: '0' }],
+      ['REQUEST_MAX_BYTES', { REQUEST_MAX_BYTES: '100' }],
+      ['GRPC_MAX_CONNECTION_AGE_MS', { GRPC_MAX_CONNECTION_AGE_MS: '-1' }],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ ...base, ...env }),
+        (err: Error) => err instanceof ConfigError && err.message.startsWith(`invalid configuration: ${variable} `),
+        JSON.stringify(env),
+      );
+    }
+  });
+});

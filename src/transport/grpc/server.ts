@@ -2,13 +2,12 @@ import { Server, ServerCredentials, type MethodDefinition, type UntypedServiceIm
 import { HealthImplementation, type ServingStatusMap } from 'grpc-health-check';
 import type { Endpoint, TlsMaterial } from '../endpoint.js';
 import { builtDescriptors, type Descriptors } from './descriptors.js';
+import { grpcServerOptions, type GrpcLimits } from './limits.js';
 import { addReflection } from './reflection.js';
 import { strictDeserializer } from './request-decoding.js';
 import { methodName, type GrpcService } from './service.js';
 import { InFlight, unaryCall, type CallDeps } from './unary-call.js';
 
-/** Requests are small; anything near this is abuse. */
-export const MAX_MESSAGE_BYTES = 64 * 1024;
 const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
 export interface GrpcServerDeps extends CallDeps {
@@ -17,6 +16,7 @@ export interface GrpcServerDeps extends CallDeps {
   /** The descriptors of every service and its messages; by default those built with the service (scripts/descriptors.sh). */
   descriptors?: Descriptors;
   endpoint: Endpoint;
+  limits: GrpcLimits;
 }
 
 export interface GrpcServer {
@@ -47,10 +47,7 @@ function addService(server: Server, service: GrpcService, descriptors: Descripto
 }
 
 export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
-  const server = new Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-  });
+  const server = new Server({ ...grpcServerOptions(deps.limits) });
   const descriptors = deps.descriptors ?? builtDescriptors();
   const inFlight = new InFlight();
   for (const service of deps.services) addService(server, service, descriptors, deps, inFlight);

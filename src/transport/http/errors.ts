@@ -80,10 +80,12 @@ export function failureOf(err: unknown): HttpFailure {
   return failure;
 }
 
+/** LoopBack's error body. */
+export function failureBody(failure: HttpFailure): { error: { statusCode: number; name: 'Error'; message: string; code: string } } {
+  return { error: { statusCode: failure.status, name: 'Error', message: failure.message, code: failure.code } };
+}
+
 export function sendFailure(reply: FastifyReply, failure: HttpFailure): FastifyReply {
   if (failure.retryAfterSeconds !== undefined) void reply.header('retry-after', String(failure.retryAfterSeconds));
-  return reply
-    .code(failure.status)
-    .type('application/json; charset=utf-8')
-    .send({ error: { statusCode: failure.status, name: 'Error', message: failure.message, code: failure.code } });
+  return reply.code(failure.status).type('application/json; charset=utf-8').send(failureBody(failure));
 }

@@ -1,22 +1,22 @@
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { ServerOptions as HttpsOptions } from 'node:https';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
+import { createServer as createHttp } from 'node:http';
+import { createServer as createHttps } from 'node:https';
 import type { AuthCore } from '../../core/auth-core.js';
 import { AuthError, ErrorCode } from '../../core/errors.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { Endpoint, TlsMaterial } from '../endpoint.js';
 import { failureOf, notFound, sendFailure } from './errors.js';
+import { capConnections, clientErrorHandler, nodeServerOptions, type HttpLimits } from './limits.js';
 import { noteFailureCode, observeRequests } from './observe.js';
 import { registerProbes } from './probes.js';
 import { registerApiRoutes } from './routes.js';
 
-/** Bodies are a few fields; anything larger is refused with 413 before it is parsed. */
-const BODY_LIMIT_BYTES = 16 * 1024;
-
 export interface HttpServerDeps {
   service: AuthCore;
   endpoint: Endpoint;
+  limits: HttpLimits;
   logger: Logger;
   metrics: Metrics;
   /** The database answers and the process is not shutting down. */
@@ -32,11 +32,14 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-function httpsOptions(tls: TlsMaterial | undefined): HttpsOptions | null {
-  if (!tls) return null;
-  const options: HttpsOptions = { cert: tls.cert, key: tls.key };
-  if (tls.clientCa) Object.assign(options, { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true });
-  return options;
+/** The node:http(s) server, made here so that it takes the limits' options at construction. */
+function serverFactory(tls: TlsMaterial | undefined, limits: HttpLimits): FastifyServerFactory {
+  const options = nodeServerOptions(limits);
+  return (handler) => {
+    if (!tls) return createHttp(options, handler);
+    const mutualTls = tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {};
+    return createHttps({ ...options, cert: tls.cert, key: tls.key, ...mutualTls }, handler);
+  };
 }
 
 /**
@@ -44,10 +47,12 @@ function httpsOptions(tls: TlsMaterial | undefined): HttpsOptions | null {
  * by observeRequests, without URL or headers.
  */
 function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstance {
+  const { limits } = deps;
   const app = Fastify({
-    https: httpsOptions(deps.endpoint.tls),
+    serverFactory: serverFactory(deps.endpoint.tls, limits),
+    clientErrorHandler: clientErrorHandler(deps.logger, deps.metrics),
     logger: false,
-    bodyLimit: BODY_LIMIT_BYTES,
+    bodyLimit: limits.maxBodyBytes,
     // Express, under LoopBack, matches paths case-insensitively and with a trailing slash:
     // LoopBack clients call /api/Users/login (the model's name) as often as /api/users/login.
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
@@ -95,6 +100,7 @@ function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstan
 
   registerProbes(app, { metrics: deps.metrics, isReady: () => deps.isReady() && !deps.isDraining() && !isClosing() });
   registerApiRoutes(app, deps.service);
+  capConnections(app.server, limits, deps.metrics);
   return app;
 }
 
