@@ -15,7 +15,7 @@ export const LOOPBACK_DIR = fileURLToPath(new URL('../../bench/loopback/', impor
  */
 export function installLoopBack(): void {
   if (existsSync(`${LOOPBACK_DIR}node_modules/.package-lock.json`)) return;
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: LOOPBACK_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: LOOPBACK_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** `require` as LoopBack's own folder sees it, so that its packages (not the service's) are found. */
