@@ -25,7 +25,10 @@ export async function updateUser(ctx: CoreContext, accessToken: string, userId: 
   if (!user) throw authorizationRequired();
 
   const changes: UserChanges = {};
-  if (email !== undefined && email !== user.email) Object.assign(changes, { email, emailVerified: false });
+  if (email !== undefined && email !== user.email) {
+    changes.email = email;
+    changes.emailVerified = false;
+  }
   if (username !== undefined && username !== user.username) changes.username = username;
   if (Object.keys(changes).length === 0) return toPublicUser(user);
 

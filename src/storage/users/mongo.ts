@@ -83,9 +83,9 @@ export class MongoUserStore implements UserStore {
   update(userId: string, changes: UserChanges): Promise<UserRecord | undefined> {
     return guarded(async () => {
       const $set: Partial<UserDoc> = {};
-      if (changes.email !== undefined) $set.email = literal(changes.email);
+      if (changes.email !== undefined) $set.email = changes.email;
       if (changes.username !== undefined) {
-        $set.username = literal(changes.username);
+        $set.username = changes.username;
         $set.usernameKey = usernameKeyOf(changes.username);
       }
       if (changes.emailVerified !== undefined) $set.emailVerified = changes.emailVerified;
