@@ -1,5 +1,8 @@
 import { createUser, type CreateUserInput } from './accounts/create-user.js';
+import { deleteUser } from './accounts/delete-user.js';
+import { getUser } from './accounts/get-user.js';
 import type { PublicUser } from './accounts/public-user.js';
+import { updateUser, type UserUpdate } from './accounts/update-user.js';
 import type { CallOptions } from './call.js';
 import type { CoreContext } from './context.js';
 import { ErrorCode, StoreUnavailableError, toAuthError } from './errors.js';
@@ -19,6 +22,11 @@ export interface AuthCore {
   changePassword(accessToken: string, oldPassword: string, newPassword: string, call?: CallOptions): Promise<void>;
   validateToken(input: ValidateInput): Promise<Validation>;
   createUser(input: CreateUserInput, call?: CallOptions): Promise<PublicUser>;
+  /** The caller's own account (the token must be one of that user's access tokens). */
+  getUser(accessToken: string, userId: string): Promise<PublicUser>;
+  updateUser(accessToken: string, userId: string, update: UserUpdate): Promise<PublicUser>;
+  /** How many users were deleted: 1, or 0 when the account was already gone. */
+  deleteUser(accessToken: string, userId: string): Promise<number>;
 }
 
 /**
@@ -47,5 +55,8 @@ export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean =
       run(() => changePassword(ctx, accessToken, oldPassword, newPassword, call)),
     validateToken: (input) => run(() => validateToken(ctx, input)),
     createUser: (input, call) => run(() => createUser(ctx, input, call)),
+    getUser: (accessToken, userId) => run(() => getUser(ctx, accessToken, userId)),
+    updateUser: (accessToken, userId, update) => run(() => updateUser(ctx, accessToken, userId, update)),
+    deleteUser: (accessToken, userId) => run(() => deleteUser(ctx, accessToken, userId)),
   };
 }

@@ -1,6 +1,14 @@
 export type LoginOutcome = 'success' | 'failure' | 'throttled';
 export type TokenKind = 'access' | 'reset';
-export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-set' | 'password-changed' | 'session-limit';
+export type RevokeReason =
+  | 'logout'
+  | 'logout-all'
+  | 'reset-used'
+  | 'password-set'
+  | 'password-changed'
+  | 'session-limit'
+  | 'email-changed'
+  | 'user-deleted';
 
 /** What the use cases report as it happens; metrics.ts counts it. */
 export interface AuthEvents {

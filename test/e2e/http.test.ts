@@ -481,6 +481,205 @@ function describeRest(storeName: string, envFactory: () => Promise<StoreEnv>, ca
       });
     });
 
+    describe('the token wherever LoopBack 3 looks for it', () => {
+      const base64 = (text: string) => Buffer.from(text).toString('base64');
+      /** Where a request may carry token `t`, with LoopBack's name for each place. */
+      const places: Array<[string, (t: string) => Request, string?]> = [
+        ['body access_token (JSON)', (t) => ({ json: { access_token: t } })],
+        ['body access_token (form)', (t) => ({ form: { access_token: t } })],
+        ['query access_token', () => ({})],
+        ['X-Access-Token raw', (t) => ({ headers: { 'X-Access-Token': t } })],
+        ['X-Access-Token Bearer base64', (t) => ({ headers: { 'X-Access-Token': `Bearer ${base64(t)}` } })],
+        ['Authorization raw', (t) => ({ headers: { Authorization: t } })],
+        ['Authorization Bearer raw', (t) => ({ headers: { Authorization: `Bearer ${t}` } })],
+        ['Authorization Bearer base64 (LoopBack token() default)', (t) => ({ headers: { Authorization: `Bearer ${base64(t)}` } })],
+        ['Authorization bearer base64, lower case', (t) => ({ headers: { Authorization: `bearer ${base64(t)}` } })],
+        ['Authorization Basic token: (curl -u "$TOKEN:")', (t) => ({ headers: { Authorization: `Basic ${base64(`${t}:`)}` } })],
+        ['Authorization Basic :token', (t) => ({ headers: { Authorization: `Basic ${base64(`:${t}`)}` } })],
+        ['Authorization Basic name:token', (t) => ({ headers: { Authorization: `basic ${base64(`token:${t}`)}` } })],
+        ['Authorization Basic token (no colon)', (t) => ({ headers: { Authorization: `Basic ${base64(t)}` } })],
+        ['body sid (JSON, LoopBack 2 docs)', (t) => ({ json: { sid: t } })],
+        ['body sid (form)', (t) => ({ form: { sid: t } })],
+      ];
+      const queryOf = (name: string, token: string) => (name === 'query access_token' ? `?access_token=${token}` : '');
+
+      for (const [name, place] of places) {
+        test(`logout finds it in ${name}`, async () => {
+          const user = await createUser();
+          const token = await login({ email: user.email, password: PASSWORD });
+          const kept = await login({ email: user.email, password: PASSWORD });
+          for (const method of name.startsWith('body') ? ['POST', 'DELETE'] : ['POST']) {
+            const answer = await api(`/api/users/logout${queryOf(name, token.id)}`, { method, ...place(token.id) });
+            if (method === 'POST') assert.equal(answer.status, 204, answer.text);
+            else expectError(answer, 401, 'INVALID_TOKEN'); // the same token again, by another verb
+          }
+          assert.equal((await validate(token.id)).active, false);
+          assert.equal((await validate(kept.id)).active, true);
+        });
+      }
+
+      test('every route that takes a token takes it from any place', async () => {
+        const user = await createUser({ username: 'placed' });
+        const token = await login({ email: user.email, password: PASSWORD });
+        const byBasic = await api('/api/tokens/validate', { headers: { Authorization: `Basic ${base64(`${token.id}:`)}` } });
+        assert.equal((byBasic.json as ValidateBody).userId, user.id);
+        const byBodyToken = await api('/api/tokens/validate', { json: { access_token: token.id } });
+        assert.equal((byBodyToken.json as ValidateBody).userId, user.id);
+        const read = await api(`/api/users/${user.id}`, { method: 'GET', headers: { Authorization: `Bearer ${base64(token.id)}` } });
+        assert.deepEqual(read.json, user);
+        const renamed = await api(`/api/users/${user.id}`, { method: 'PATCH', json: { access_token: token.id, username: 'placed_2' } });
+        assert.equal((renamed.json as UserBody).username, 'placed_2', renamed.text);
+        const changed = await api('/api/users/change-password', { json: { access_token: token.id, oldPassword: PASSWORD, newPassword: 'battery staple 2' } });
+        assert.equal(changed.status, 204, changed.text);
+
+        const delivered = webhook.deliveries.length;
+        assert.equal((await api('/api/users/reset', { json: { email: user.email } })).status, 204);
+        const resetToken = (await webhook.waitFor(delivered + 1)).body.token;
+        secrets.add(resetToken);
+        const reset = await api('/api/users/reset-password', { form: { access_token: resetToken, newPassword: 'brand new secret 3' } });
+        assert.equal(reset.status, 204, reset.text);
+
+        const fresh = await login({ email: user.email, password: 'brand new secret 3' });
+        const deleted = await api(`/api/users/${user.id}`, { method: 'DELETE', headers: { 'X-Access-Token': `Basic ${base64(`token:${fresh.id}`)}` } });
+        assert.deepEqual(deleted.json, { count: 1 });
+      });
+
+      test("tokens in two places: the first in LoopBack's order is used, logged at debug without the tokens", async () => {
+        const user = await createUser();
+        const [first, second, third, fourth] = [
+          await login({ email: user.email, password: PASSWORD }),
+          await login({ email: user.email, password: PASSWORD }),
+          await login({ email: user.email, password: PASSWORD }),
+          await login({ email: user.email, password: PASSWORD }),
+        ];
+        assert.ok(first && second && third && fourth);
+        const conflictLines = () => server.logs().filter((line) => line.msg === "request carries different tokens; the first in LoopBack order is used");
+        const before = conflictLines().length;
+
+        // Body before query: the query's token stays.
+        const bodyFirst = await api(`/api/users/logout?access_token=${second.id}`, { json: { access_token: first.id } });
+        assert.equal(bodyFirst.status, 204, bodyFirst.text);
+        assert.equal((await validate(first.id)).active, false);
+        assert.equal((await validate(second.id)).active, true);
+        // Query before the headers, X-Access-Token before Authorization.
+        assert.equal((await api(`/api/users/logout?access_token=${second.id}`, { headers: { 'X-Access-Token': third.id, Authorization: fourth.id } })).status, 204);
+        assert.equal((await validate(second.id)).active, false);
+        assert.equal((await api('/api/users/logout', { headers: { 'X-Access-Token': third.id, Authorization: `Bearer ${fourth.id}` } })).status, 204);
+        assert.equal((await validate(third.id)).active, false);
+        assert.equal((await validate(fourth.id)).active, true);
+        // access_token before sid; a bad token first is a 401, never a fall-back to a good one, nor a 5xx.
+        expectError(await api('/api/users/logout', { json: { access_token: 'A'.repeat(64), sid: fourth.id } }), 401, 'INVALID_TOKEN');
+        expectError(await api('/api/users/logout', { headers: { 'X-Access-Token': 'nonsense', Authorization: fourth.id } }), 401, 'INVALID_TOKEN');
+        assert.equal((await validate(fourth.id)).active, true);
+        // The same token twice is no conflict.
+        assert.equal((await api(`/api/users/logout?access_token=${fourth.id}`, { headers: { Authorization: fourth.id } })).status, 204);
+
+        const lines = conflictLines().slice(before);
+        assert.equal(lines.length, 5, JSON.stringify(lines));
+        assert.deepEqual(lines[0], { ...lines[0], level: 20, route: '/api/users/logout', used: 'body access_token', places: ['body access_token', 'query access_token'] });
+        assert.deepEqual(lines[1]?.places, ['query access_token', 'X-Access-Token', 'Authorization']);
+        assert.deepEqual(lines[3]?.places, ['body access_token', 'body sid']);
+      });
+
+      test('an empty place is no token: the next place is used', async () => {
+        const user = await createUser();
+        const token = await login({ email: user.email, password: PASSWORD });
+        const answer = await api('/api/users/logout?access_token=', { json: { access_token: '' }, headers: { 'X-Access-Token': '', Authorization: `Bearer ${token.id}` } });
+        assert.equal(answer.status, 204, answer.text);
+      });
+
+      test('body tokens of the wrong type are 400; made-up and undecodable ones 401, with a Bearer challenge', async () => {
+        expectError(await api('/api/users/logout', { json: { access_token: { $ne: null } } }), 400, 'INVALID_ARGUMENT');
+        expectError(await api('/api/users/logout', { json: { sid: ['a'] } }), 400, 'INVALID_ARGUMENT');
+        expectError(await api('/api/users/change-password', { json: { access_token: 5, oldPassword: 'x', newPassword: 'y'.repeat(10) } }), 400, 'INVALID_ARGUMENT');
+        for (const authorization of ['Basic', 'Basic !!!', `Basic ${base64(':')}`, 'Bearer %%%', `Bearer ${base64('\u0000'.repeat(64))}`, 'Basic ' + 'A'.repeat(4000)]) {
+          const answer = await api('/api/users/logout', { headers: { Authorization: authorization } });
+          expectError(answer, 401, 'INVALID_TOKEN');
+          assert.equal(answer.headers.get('www-authenticate'), 'Bearer');
+        }
+        const loginFailed = await api('/api/users/login', { json: { email: 'nobody@example.com', password: PASSWORD } });
+        expectError(loginFailed, 401, 'LOGIN_FAILED');
+        assert.equal(loginFailed.headers.get('www-authenticate'), null, 'a failed login is no invitation to send a token');
+      });
+    });
+
+    describe('GET, PATCH and DELETE /api/users/{id}: the owner only', () => {
+      test("GET answers the owner's user as on creation; anyone else, and unknown ids, get 401", async () => {
+        const user = await createUser({ username: 'owner_1' });
+        const stranger = await createUser();
+        const token = await login({ email: user.email, password: PASSWORD });
+        const theirs = await login({ email: stranger.email, password: PASSWORD });
+        const read = await api(`/api/users/${user.id}?access_token=${token.id}`, { method: 'GET' });
+        assert.equal(read.status, 200, read.text);
+        assert.deepEqual(read.json, user);
+        assertNoSecretKeys(read.json);
+        for (const request of [{}, { headers: { Authorization: theirs.id } }, { headers: { Authorization: 'A'.repeat(64) } }]) {
+          const refused = await api(`/api/users/${user.id}`, { method: 'GET', ...request });
+          expectError(refused, 401, 'AUTHORIZATION_REQUIRED', 'Authorization Required');
+          assert.equal(refused.headers.get('www-authenticate'), 'Bearer');
+        }
+        expectError(await api('/api/users/5f0000000000000000000000', { method: 'GET', headers: { Authorization: token.id } }), 401, 'AUTHORIZATION_REQUIRED');
+        // The action routes under another verb are no user ids.
+        expectError(await api('/api/users/change-password', { method: 'GET', headers: { Authorization: token.id } }), 404, 'NOT_FOUND');
+        expectError(await api('/api/users/Login', { method: 'DELETE', headers: { Authorization: token.id } }), 404, 'NOT_FOUND');
+        expectError(await api(`/api/users/${user.id}`, { method: 'PUT', json: { email: user.email }, headers: { Authorization: token.id } }), 404, 'NOT_FOUND');
+      });
+
+      test('PATCH changes the username and keeps the sessions; a new email revokes the others', async () => {
+        const user = await createUser({ username: 'patched' });
+        const used = await login({ email: user.email, password: PASSWORD });
+        const other = await login({ email: user.email, password: PASSWORD });
+        const path = `/api/users/${user.id}`;
+        const renamed = await api(path, { method: 'PATCH', json: { username: 'patched_2' }, headers: { Authorization: used.id } });
+        assert.deepEqual(renamed.json, { ...user, username: 'patched_2' });
+        assert.equal((await validate(other.id)).active, true);
+
+        const email = newEmail('moved');
+        const moved = await api(path, { method: 'PATCH', form: { email: email.toUpperCase() }, headers: { Authorization: `Bearer ${used.id}` } });
+        assert.deepEqual(moved.json, { ...user, username: 'patched_2', email, emailVerified: false });
+        assert.equal((await validate(used.id)).active, true);
+        assert.equal((await validate(other.id)).active, false);
+        expectError(await api('/api/users/login', { json: { email: user.email, password: PASSWORD } }), 401, 'LOGIN_FAILED');
+        await login({ email, password: PASSWORD });
+        // An empty change and null fields change nothing.
+        const unchanged = await api(path, { method: 'PATCH', json: { email: null }, headers: { Authorization: used.id } });
+        assert.deepEqual(unchanged.json, moved.json);
+      });
+
+      test('PATCH refuses taken values (422), bad ones (400) and fields it does not change (400)', async () => {
+        const user = await createUser({ username: 'patch_owner' });
+        const other = await createUser({ username: 'patch_other' });
+        const token = await login({ email: user.email, password: PASSWORD });
+        const patch = (json: unknown) => api(`/api/users/${user.id}`, { method: 'PATCH', json, headers: { Authorization: token.id } });
+        expectError(await patch({ email: other.email.toUpperCase() }), 422, 'EMAIL_EXISTS');
+        expectError(await patch({ username: 'patch_other' }), 422, 'USERNAME_EXISTS');
+        expectError(await patch({ email: 'not an email' }), 400, 'INVALID_EMAIL');
+        expectError(await patch({ email: { $ne: null } }), 400, 'INVALID_EMAIL');
+        expectError(await patch({ username: 'has space' }), 400, 'INVALID_ARGUMENT');
+        for (const field of ['password', 'emailVerified', 'realm', 'id']) {
+          expectError(await patch({ [field]: field === 'emailVerified' ? true : 'x' }), 400, 'INVALID_ARGUMENT');
+        }
+        expectError(await api(`/api/users/${other.id}`, { method: 'PATCH', json: { username: 'stolen' }, headers: { Authorization: token.id } }), 401, 'AUTHORIZATION_REQUIRED');
+        assert.deepEqual((await api(`/api/users/${user.id}`, { method: 'GET', headers: { Authorization: token.id } })).json, user);
+      });
+
+      test("DELETE deletes the owner's account and its tokens, answering LoopBack's {count}", async () => {
+        const user = await createUser();
+        const stranger = await createUser();
+        const token = await login({ email: user.email, password: PASSWORD });
+        const other = await login({ email: user.email, password: PASSWORD });
+        const theirs = await login({ email: stranger.email, password: PASSWORD });
+        expectError(await api(`/api/users/${user.id}`, { method: 'DELETE', headers: { Authorization: theirs.id } }), 401, 'AUTHORIZATION_REQUIRED');
+        const deleted = await api(`/api/users/${user.id}`, { method: 'DELETE', headers: { Authorization: token.id } });
+        assert.equal(deleted.status, 200, deleted.text);
+        assert.deepEqual(deleted.json, { count: 1 });
+        for (const gone of [token, other]) assert.equal((await validate(gone.id)).active, false);
+        assert.equal((await validate(theirs.id)).active, true);
+        expectError(await api(`/api/users/${user.id}`, { method: 'DELETE', headers: { Authorization: token.id } }), 401, 'AUTHORIZATION_REQUIRED');
+        expectError(await api('/api/users/login', { json: { email: user.email, password: PASSWORD } }), 401, 'LOGIN_FAILED');
+      });
+    });
+
     describe('POST /api/tokens/validate', () => {
       test('answers active with the token facts, from the body, Authorization or ?access_token=', async () => {
         const user = await createUser({ username: 'validated' });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DuplicateKeyError, type UserRecord } from '../../storage/users/port.js';
+import type { UserRecord } from '../../storage/users/port.js';
 import type { CallOptions } from '../call.js';
 import type { CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
@@ -7,6 +7,7 @@ import { checkNewPassword } from '../passwords/rules.js';
 import { countSignup } from '../throttle/signup-limit.js';
 import { normalizeEmail, normalizeRealm, normalizeUsername } from './identity.js';
 import { toPublicUser, type PublicUser } from './public-user.js';
+import { asTakenFieldError } from './unique.js';
 
 export interface CreateUserInput {
   email: string;
@@ -41,10 +42,7 @@ export async function createUser(ctx: CoreContext, input: CreateUserInput, call:
   try {
     await ctx.users.create(user);
   } catch (err) {
-    if (!(err instanceof DuplicateKeyError)) throw err;
-    throw err.field === 'email'
-      ? new AuthError(ErrorCode.EMAIL_EXISTS, 'email already exists')
-      : new AuthError(ErrorCode.USERNAME_EXISTS, 'username already exists');
+    throw asTakenFieldError(err);
   }
   return toPublicUser(user);
 }

@@ -41,7 +41,12 @@ export function isUnavailable(err: unknown): boolean {
   );
 }
 
-export const isDuplicateKey = (err: unknown): err is MongoServerError => err instanceof MongoServerError && err.code === 11000;
+/**
+ * A unique index refused the write. MongoDB answers 11000, and so does FerretDB 1.x to inserts; to
+ * updates FerretDB (SQLite) answers InternalError (1) naming the SQLite constraint instead.
+ */
+export const isDuplicateKey = (err: unknown): err is MongoServerError =>
+  err instanceof MongoServerError && (err.code === 11000 || (err.code === 1 && err.message.includes('UNIQUE constraint failed')));
 
 /** FerretDB 1.x answers 238 NotImplemented to TTL and partial indexes. */
 export const isNotImplemented = (err: unknown): boolean =>

@@ -1,6 +1,9 @@
-import { DuplicateKeyError, usernameKey, type UserRecord, type UserStore } from './port.js';
+import { DuplicateKeyError, usernameKey, type UserChanges, type UserRecord, type UserStore } from './port.js';
 
 const key = (realm: string, value: string): string => `${realm}\u0000${value}`;
+
+/** Whether a unique value is held by another user than `userId`. */
+const heldByOther = (holder: UserRecord | undefined, userId: string): boolean => holder !== undefined && holder.id !== userId;
 
 /**
  * Users in maps, lost on restart. Every method runs inside one turn of the event loop, which makes
@@ -25,6 +28,12 @@ export class MemoryUserStore implements UserStore {
     if (user.username !== undefined) this.byUsername.set(key(user.realm, usernameKey(user.username)), user);
   }
 
+  private remove(user: UserRecord): void {
+    this.byId.delete(user.id);
+    this.byEmail.delete(key(user.realm, user.email));
+    if (user.username !== undefined) this.byUsername.delete(key(user.realm, usernameKey(user.username)));
+  }
+
   async findById(id: string): Promise<UserRecord | undefined> {
     return this.byId.get(id);
   }
@@ -40,5 +49,25 @@ export class MemoryUserStore implements UserStore {
   async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
     const user = this.byId.get(userId);
     if (user) this.put({ ...user, passwordHash });
+  }
+
+  async update(userId: string, changes: UserChanges): Promise<UserRecord | undefined> {
+    const current = this.byId.get(userId);
+    if (!current) return undefined;
+    const given = Object.entries(changes).filter(([, value]) => value !== undefined);
+    const next: UserRecord = { ...current, ...Object.fromEntries(given) };
+    if (heldByOther(this.byEmail.get(key(next.realm, next.email)), userId)) throw new DuplicateKeyError('email');
+    if (next.username !== undefined && heldByOther(this.byUsername.get(key(next.realm, usernameKey(next.username))), userId)) {
+      throw new DuplicateKeyError('username');
+    }
+    this.remove(current);
+    this.put(next);
+    return next;
+  }
+
+  async delete(userId: string): Promise<boolean> {
+    const user = this.byId.get(userId);
+    if (user) this.remove(user);
+    return user !== undefined;
   }
 }

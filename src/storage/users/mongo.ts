@@ -1,6 +1,6 @@
 import type { Collection, MongoServerError } from 'mongodb';
 import { guarded, isDuplicateKey, literal } from '../mongo/errors.js';
-import { DuplicateKeyError, usernameKey, type UniqueField, type UserRecord, type UserStore } from './port.js';
+import { DuplicateKeyError, usernameKey, type UniqueField, type UserChanges, type UserRecord, type UserStore } from './port.js';
 
 export interface UserDoc {
   _id: string;
@@ -41,22 +41,24 @@ export class MongoUserStore implements UserStore {
         await this.users.insertOne(toDoc(user, usernameKey));
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
-        throw new DuplicateKeyError(await this.duplicateField(err, user.realm, user.email, usernameKey));
+        throw new DuplicateKeyError(await this.duplicateField(err, user.id, { realm: user.realm, email: user.email, usernameKey }));
       }
     });
   }
 
   /**
-   * Which unique field a duplicate-key error hit. MongoDB names the index in keyPattern; FerretDB
-   * names nothing, so then the taken value is looked up (email first, as the memory store checks).
+   * Which unique field a duplicate-key error hit when user `id` tried to hold `wanted`. MongoDB
+   * names the index in keyPattern; FerretDB names nothing, so then the values are looked up among
+   * the other users (email first, as the memory store checks).
    */
-  private async duplicateField(err: MongoServerError, realm: string, email: string, usernameKey: string): Promise<UniqueField> {
+  private async duplicateField(err: MongoServerError, id: string, wanted: Pick<UserDoc, 'realm' | 'email' | 'usernameKey'>): Promise<UniqueField> {
     const pattern = Object.keys((err.keyPattern as Record<string, unknown> | undefined) ?? {});
     if (pattern.includes('email')) return 'email';
     if (pattern.includes('usernameKey')) return 'username';
     if (pattern.length === 0) {
-      if (await this.users.findOne({ realm, email }, { projection: { _id: 1 } })) return 'email';
-      if (await this.users.findOne({ realm, usernameKey }, { projection: { _id: 1 } })) return 'username';
+      const others = { _id: { $ne: id }, realm: wanted.realm };
+      if (await this.users.findOne({ ...others, email: wanted.email }, { projection: { _id: 1 } })) return 'email';
+      if (await this.users.findOne({ ...others, usernameKey: wanted.usernameKey }, { projection: { _id: 1 } })) return 'username';
     }
     throw err; // an _id collision: not a field the caller chose
   }
@@ -77,6 +79,31 @@ export class MongoUserStore implements UserStore {
     return guarded(async () => {
       await this.users.updateOne({ _id: literal(userId) }, { $set: { passwordHash } });
     });
+  }
+
+  update(userId: string, changes: UserChanges): Promise<UserRecord | undefined> {
+    return guarded(async () => {
+      const $set: Partial<UserDoc> = {};
+      if (changes.email !== undefined) $set.email = changes.email;
+      if (changes.username !== undefined) {
+        $set.username = changes.username;
+        $set.usernameKey = usernameKeyOf(changes.username);
+      }
+      if (changes.emailVerified !== undefined) $set.emailVerified = changes.emailVerified;
+      if (Object.keys($set).length === 0) return this.findById(userId);
+      try {
+        return toUser(await this.users.findOneAndUpdate({ _id: literal(userId) }, { $set }, { returnDocument: 'after' }));
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        const current = await this.users.findOne({ _id: userId });
+        if (!current) throw err;
+        throw new DuplicateKeyError(await this.duplicateField(err, userId, { ...current, ...$set }));
+      }
+    });
+  }
+
+  delete(userId: string): Promise<boolean> {
+    return guarded(async () => (await this.users.deleteOne({ _id: literal(userId) })).deletedCount === 1);
   }
 }
 

@@ -19,7 +19,10 @@ export const usernameKey = (username: string): string => username.toLowerCase();
 
 export type UniqueField = 'email' | 'username';
 
-/** Thrown by create when a unique field is taken in the realm. */
+/** What update may change; a field left out keeps its value. */
+export type UserChanges = Partial<Pick<UserRecord, 'email' | 'username' | 'emailVerified'>>;
+
+/** Thrown by create and update when a unique field is taken in the realm. */
 export class DuplicateKeyError extends Error {
   constructor(readonly field: UniqueField) {
     super(`duplicate ${field}`);
@@ -39,4 +42,11 @@ export interface UserStore {
   findByUsername(realm: string, username: string): Promise<UserRecord | undefined>;
   /** No effect for an unknown user. */
   setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /**
+   * Applies the changes and returns the user as it now is; undefined for an unknown user. Throws
+   * DuplicateKeyError (email first, as create) when another user of the realm holds a new value.
+   */
+  update(userId: string, changes: UserChanges): Promise<UserRecord | undefined>;
+  /** Whether there was such a user to delete. */
+  delete(userId: string): Promise<boolean>;
 }

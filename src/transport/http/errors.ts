@@ -19,12 +19,21 @@ const statusOf: Record<ErrorKind, number> = {
 /** Codes LoopBack answers 422 (its model validation), whatever their kind elsewhere. */
 const LOOPBACK_UNPROCESSABLE: ReadonlySet<ErrorCode> = new Set([ErrorCode.PASSWORD_TOO_SHORT, ErrorCode.PASSWORD_TOO_LONG]);
 
+/**
+ * Codes of a call that wanted a token: their 401 carries the challenge of RFC 6750. LoopBack sends
+ * none, but its own REST client (strong-remoting's `remotes.auth`, which by default sends the
+ * credentials only once challenged) then sends its Bearer token.
+ */
+const TOKEN_REFUSED: ReadonlySet<ErrorCode> = new Set([ErrorCode.INVALID_TOKEN, ErrorCode.AUTHORIZATION_REQUIRED]);
+
 /** What a failed request answers: LoopBack's `{"error":{statusCode,name,message,code}}` plus headers. */
 export interface HttpFailure {
   status: number;
   code: string;
   message: string;
   retryAfterSeconds?: number;
+  /** The WWW-Authenticate challenge. */
+  challenge?: string;
 }
 
 /**
@@ -77,6 +86,7 @@ export function failureOf(err: unknown): HttpFailure {
   const status = LOOPBACK_UNPROCESSABLE.has(error.code) ? 422 : statusOf[error.kind];
   const failure: HttpFailure = { status, code: error.code, message: error.message };
   if (error.retryAfterMs !== undefined) failure.retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+  if (TOKEN_REFUSED.has(error.code)) failure.challenge = 'Bearer';
   return failure;
 }
 
@@ -87,5 +97,6 @@ export function failureBody(failure: HttpFailure): { error: { statusCode: number
 
 export function sendFailure(reply: FastifyReply, failure: HttpFailure): FastifyReply {
   if (failure.retryAfterSeconds !== undefined) void reply.header('retry-after', String(failure.retryAfterSeconds));
+  if (failure.challenge !== undefined) void reply.header('www-authenticate', failure.challenge);
   return reply.code(failure.status).type('application/json; charset=utf-8').send(failureBody(failure));
 }

@@ -1,21 +1,28 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthCore } from '../../core/auth-core.js';
+import type { Logger } from '../../logger.js';
+import { notFound } from './errors.js';
 import {
   bodySchema,
   changePasswordFields,
   createUserFields,
+  deleteUserFields,
   loginFields,
+  logoutFields,
   queries,
   resetFields,
   setPasswordFields,
+  updateUserFields,
+  userParams,
   validateFields,
   type BodyOf,
   type IncludeQuery,
   type LogoutQuery,
   type TokenQuery,
+  type UserParams,
 } from './schemas.js';
 import { callOf } from './call.js';
-import { requestToken } from './token.js';
+import { createTokenReader } from './token.js';
 import { loginView, responses, userView, validationView } from './views.js';
 
 /** Absent and null both mean "not given"; the use cases treat '' as that. */
@@ -30,13 +37,24 @@ function ttlOf(value: number | string | null | undefined): number | undefined {
 const listOf = (value: string[] | string | null | undefined): string[] | undefined =>
   value === null || value === undefined ? undefined : typeof value === 'string' ? [value] : value;
 
-const wantsUser = (query: IncludeQuery): boolean => query.include !== undefined;
+const wantsUser = (query: IncludeQuery): boolean => query.include !== undefined || query['include[0]'] !== undefined;
+
+/** The action routes under /api/users: under another verb their name is no user id, but an unknown route. */
+const USER_ACTIONS: ReadonlySet<string> = new Set(['login', 'logout', 'reset', 'reset-password', 'change-password']);
+
+function userIdOf(request: FastifyRequest<{ Params: UserParams }>): string {
+  const { id } = request.params;
+  if (USER_ACTIONS.has(id.toLowerCase())) throw notFound();
+  return id;
+}
 
 /**
  * LoopBack's User and token routes: each validates types by schema, calls one use case, and shapes
  * the answer. No rule lives here; errors propagate to the server's one error handler.
  */
-export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void {
+export function registerApiRoutes(app: FastifyInstance, service: AuthCore, logger: Logger): void {
+  const tokenOf = createTokenReader(logger);
+
   app.post<{ Body: BodyOf<typeof loginFields> | undefined; Querystring: IncludeQuery }>(
     '/api/users/login',
     { schema: { body: bodySchema(loginFields), querystring: queries.login, response: responses.login } },
@@ -55,17 +73,25 @@ export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void
   );
 
   // LoopBack accepts any verb for logout ("any verb is allowed" in its docs); HEAD and OPTIONS are
-  // left out so that probes and CORS preflights never revoke a token.
+  // left out so that probes and CORS preflights never revoke a token. GET has no body, so it is a
+  // route of its own; the others may carry the token in theirs, and any body (or none) is accepted.
+  const logout = async (request: FastifyRequest<{ Querystring: LogoutQuery }>, reply: FastifyReply): Promise<FastifyReply> => {
+    const all = request.query.all === 'true' || request.query.all === '1';
+    await service.logout(tokenOf(request, { sid: true }), all);
+    return reply.code(204).send();
+  };
   app.route<{ Querystring: LogoutQuery }>({
-    method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    method: 'GET',
     url: '/api/users/logout',
     exposeHeadRoute: false,
     schema: { querystring: queries.logout },
-    handler: async (request, reply) => {
-      const all = request.query.all === 'true' || request.query.all === '1';
-      await service.logout(requestToken(request), all);
-      return reply.code(204).send();
-    },
+    handler: logout,
+  });
+  app.route<{ Querystring: LogoutQuery; Body: BodyOf<typeof logoutFields> | undefined }>({
+    method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+    url: '/api/users/logout',
+    schema: { querystring: queries.logout, body: bodySchema(logoutFields, { optional: true }) },
+    handler: logout,
   });
 
   app.post<{ Body: BodyOf<typeof resetFields> | undefined }>(
@@ -82,7 +108,7 @@ export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void
     '/api/users/reset-password',
     { schema: { body: bodySchema(setPasswordFields), querystring: queries.token } },
     async (request, reply) => {
-      await service.setPassword(requestToken(request), text(request.body?.newPassword), callOf(request));
+      await service.setPassword(tokenOf(request), text(request.body?.newPassword), callOf(request));
       return reply.code(204).send();
     },
   );
@@ -92,7 +118,7 @@ export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void
     { schema: { body: bodySchema(changePasswordFields), querystring: queries.token } },
     async (request, reply) => {
       const body = request.body ?? {};
-      await service.changePassword(requestToken(request), text(body.oldPassword), text(body.newPassword), callOf(request));
+      await service.changePassword(tokenOf(request), text(body.oldPassword), text(body.newPassword), callOf(request));
       return reply.code(204).send();
     },
   );
@@ -118,11 +144,37 @@ export function registerApiRoutes(app: FastifyInstance, service: AuthCore): void
     async (request) => {
       const body = request.body ?? {};
       const result = await service.validateToken({
-        accessToken: text(body.accessToken) || requestToken(request),
+        accessToken: text(body.accessToken) || tokenOf(request),
         requiredScopes: listOf(body.requiredScopes),
         includeUser: wantsUser(request.query),
       });
       return validationView(result);
     },
+  );
+
+  // LoopBack's User instance routes, for the owner only (its `$owner` ACL).
+  app.get<{ Params: UserParams; Querystring: TokenQuery }>(
+    '/api/users/:id',
+    { schema: { params: userParams, querystring: queries.token, response: responses.user } },
+    async (request) => userView(await service.getUser(tokenOf(request), userIdOf(request))),
+  );
+
+  app.patch<{ Params: UserParams; Querystring: TokenQuery; Body: BodyOf<typeof updateUserFields> | undefined }>(
+    '/api/users/:id',
+    { schema: { params: userParams, querystring: queries.token, body: bodySchema(updateUserFields, { onlyListed: true }), response: responses.user } },
+    async (request) => {
+      const body = request.body ?? {};
+      const user = await service.updateUser(tokenOf(request), userIdOf(request), {
+        email: body.email ?? undefined,
+        username: body.username ?? undefined,
+      });
+      return userView(user);
+    },
+  );
+
+  app.delete<{ Params: UserParams; Querystring: TokenQuery; Body: BodyOf<typeof deleteUserFields> | undefined }>(
+    '/api/users/:id',
+    { schema: { params: userParams, querystring: queries.token, body: bodySchema(deleteUserFields, { optional: true }), response: responses.count } },
+    async (request) => ({ count: await service.deleteUser(tokenOf(request), userIdOf(request)) }),
   );
 }

@@ -31,34 +31,56 @@ const formKinds: Record<FieldKind, object> = {
   strings: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, maxItems: 32 }] },
 };
 
-function objectSchema(spec: FieldSpec, kinds: Record<FieldKind, object>): object {
+export interface BodyRules {
+  /** Refuse fields the spec does not name (they are ignored otherwise). */
+  onlyListed?: boolean;
+  /** No body is accepted too, also an empty one labelled JSON (fastify validates it as null). */
+  optional?: boolean;
+}
+
+function objectSchema(spec: FieldSpec, kinds: Record<FieldKind, object>, rules: BodyRules): object {
   return {
-    type: 'object',
+    type: rules.optional ? ['object', 'null'] : 'object',
     properties: Object.fromEntries(Object.entries(spec).map(([field, kind]) => [field, kinds[kind]])),
+    ...(rules.onlyListed ? { additionalProperties: false } : {}),
   };
 }
 
 /** The body schema of a route, one per accepted content type (fastify picks it by Content-Type). */
-export function bodySchema(spec: FieldSpec): object {
+export function bodySchema(spec: FieldSpec, rules: BodyRules = {}): object {
   return {
     content: {
-      'application/json': { schema: objectSchema(spec, jsonKinds) },
-      'application/x-www-form-urlencoded': { schema: objectSchema(spec, formKinds) },
+      'application/json': { schema: objectSchema(spec, jsonKinds, rules) },
+      'application/x-www-form-urlencoded': { schema: objectSchema(spec, formKinds, rules) },
     },
   };
 }
 
+/** Where a body may carry the token of a route that takes one (see token.ts). */
+const bodyToken = { access_token: 'string' } as const;
+
 export const loginFields = { email: 'string', username: 'string', password: 'string', realm: 'string', ttl: 'integer' } as const;
+export const logoutFields = { ...bodyToken, sid: 'string' } as const;
 export const resetFields = { email: 'string', realm: 'string' } as const;
-export const setPasswordFields = { newPassword: 'string' } as const;
-export const changePasswordFields = { oldPassword: 'string', newPassword: 'string' } as const;
+export const setPasswordFields = { ...bodyToken, newPassword: 'string' } as const;
+export const changePasswordFields = { ...bodyToken, oldPassword: 'string', newPassword: 'string' } as const;
 export const createUserFields = { email: 'string', username: 'string', password: 'string', realm: 'string' } as const;
-export const validateFields = { accessToken: 'string', requiredScopes: 'strings' } as const;
+export const updateUserFields = { ...bodyToken, email: 'string', username: 'string' } as const;
+export const deleteUserFields = bodyToken;
+export const validateFields = { ...bodyToken, accessToken: 'string', requiredScopes: 'strings' } as const;
+
+/** The user id of /api/users/{id}: any path segment (LoopBack ids are ObjectIds or numbers, ours hex). */
+export const userParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
+export interface UserParams {
+  id: string;
+}
 
 /** Query parameters are strings; a repeated one arrives as an array and fails `type: 'string'`. */
 const tokenQuery = { access_token: { type: 'string' } };
-// LoopBack lower-cases `include`; 'User' works there too.
-const includeQuery = { include: { type: 'string', pattern: '^[Uu][Ss][Ee][Rr]$' } };
+// LoopBack lower-cases `include`; 'User' works there too. LoopBack's REST client (strong-remoting)
+// sends the argument as an array in qs's form, `include[0]=user`.
+const includeValue = { type: 'string', pattern: '^[Uu][Ss][Ee][Rr]$' };
+const includeQuery = { include: includeValue, 'include[0]': includeValue };
 
 export const queries = {
   login: { type: 'object', properties: { ...includeQuery } },
@@ -72,6 +94,7 @@ export interface TokenQuery {
 }
 export interface IncludeQuery {
   include?: string;
+  'include[0]'?: string;
 }
 export interface LogoutQuery extends TokenQuery {
   all?: 'true' | 'false' | '1' | '0';
@@ -92,6 +115,7 @@ const fieldCodes: Readonly<Record<string, ErrorCode>> = {
 /** A schema failure as the AuthError of the first field that failed; the message never echoes the value. */
 export function validationError(errors: readonly FastifySchemaValidationError[], context: string | undefined): AuthError {
   const first = errors[0];
+  if (first?.keyword === 'additionalProperties') return new AuthError(ErrorCode.INVALID_ARGUMENT, 'request body has a field this route does not take');
   const field = first?.instancePath.split('/')[1];
   const where = context === 'querystring' ? 'query parameter' : 'field';
   if (!field) return new AuthError(ErrorCode.INVALID_ARGUMENT, `request ${context ?? 'body'} must be an object`);

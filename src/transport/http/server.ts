@@ -99,7 +99,7 @@ function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstan
   app.setNotFoundHandler((request, reply) => fail(notFound(), request, reply));
 
   registerProbes(app, { metrics: deps.metrics, isReady: () => deps.isReady() && !deps.isDraining() && !isClosing() });
-  registerApiRoutes(app, deps.service);
+  registerApiRoutes(app, deps.service, deps.logger);
   capConnections(app.server, limits, deps.metrics);
   return app;
 }

@@ -82,6 +82,8 @@ export const responses = {
     },
   },
   user: { 200: userSchema },
+  /** LoopBack's answer to a delete: how many were deleted. */
+  count: { 200: { type: 'object', properties: { count: { type: 'integer' } }, required: ['count'] } },
   validate: {
     200: {
       type: 'object',

@@ -108,6 +108,89 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
       await store.setPasswordHash('nobody', 'x'); // unknown user: no error, no effect
     });
 
+    describe('update', () => {
+      it('changes the given fields, keeps the others, and answers the user as it now is', async () => {
+        const erin = user({ email: 'erin@example.com', username: 'erin', emailVerified: true });
+        await store.create(erin);
+        const changed = await store.update(erin.id, { email: 'erin2@example.com', emailVerified: false });
+        const expected = { ...erin, email: 'erin2@example.com', emailVerified: false };
+        assert.deepEqual(changed, expected);
+        assert.deepEqual(await store.findById(erin.id), expected);
+        assert.deepEqual(await store.findByEmail('', 'erin2@example.com'), expected);
+        assert.equal(await store.findByEmail('', 'erin@example.com'), undefined, 'the old email is free');
+        assert.deepEqual(await store.findByUsername('', 'erin'), expected);
+      });
+
+      it('moves a username, and gives one to a user who had none', async () => {
+        const fay = user({ username: 'fay' });
+        const gus = user();
+        await store.create(fay);
+        await store.create(gus);
+        assert.equal((await store.update(fay.id, { username: 'fay2' }))?.username, 'fay2');
+        assert.equal(await store.findByUsername('', 'fay'), undefined);
+        assert.equal((await store.findByUsername('', 'fay2'))?.id, fay.id);
+        assert.equal((await store.update(gus.id, { username: 'fay' }))?.username, 'fay');
+        assert.equal((await store.findByUsername('', 'fay'))?.id, gus.id);
+        // Users without a username still never collide.
+        await store.create(user());
+      });
+
+      it("refuses another user's email or username in the realm, naming email first, and changes nothing", async () => {
+        const hal = user({ email: 'hal@example.com', username: 'hal' });
+        const ida = user({ email: 'ida@example.com', username: 'ida' });
+        await store.create(hal);
+        await store.create(ida);
+        await assert.rejects(store.update(ida.id, { email: 'hal@example.com' }), isDuplicate('email'));
+        await assert.rejects(store.update(ida.id, { username: 'hal' }), isDuplicate('username'));
+        await assert.rejects(store.update(ida.id, { email: 'hal@example.com', username: 'hal' }), isDuplicate('email'));
+        assert.deepEqual(await store.findById(ida.id), ida);
+        assert.equal((await store.findByEmail('', 'hal@example.com'))?.id, hal.id);
+        // Its own values, and values taken only in another realm, are no conflict.
+        assert.deepEqual(await store.update(ida.id, { email: 'ida@example.com', username: 'ida' }), ida);
+        const elsewhere = user({ realm: 'other', email: 'jo@example.com', username: 'jo' });
+        await store.create(elsewhere);
+        assert.equal((await store.update(ida.id, { email: 'jo@example.com', username: 'jo' }))?.email, 'jo@example.com');
+      });
+
+      it('compares moved usernames without regard to case, and frees the old one in every case', async () => {
+        const max = user({ username: 'Max' });
+        const ned = user({ username: 'ned' });
+        await store.create(max);
+        await store.create(ned);
+        await assert.rejects(store.update(ned.id, { username: 'MAX' }), isDuplicate('username'));
+        assert.equal((await store.update(max.id, { username: 'max' }))?.username, 'max', 'a new case of its own name is no conflict');
+        assert.equal((await store.update(max.id, { username: 'maxi' }))?.username, 'maxi');
+        assert.equal(await store.findByUsername('', 'MAX'), undefined);
+        assert.equal((await store.update(ned.id, { username: 'MAX' }))?.username, 'MAX');
+      });
+
+      it('lets one of concurrent moves to one email win', async () => {
+        const racers = Array.from({ length: 6 }, () => user());
+        for (const racer of racers) await store.create(racer);
+        const results = await Promise.allSettled(racers.map((racer) => store.update(racer.id, { email: 'goal@example.com' })));
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+        for (const r of results) if (r.status === 'rejected') assert.ok(isDuplicate('email')(r.reason));
+      });
+
+      it('answers undefined for an unknown user, and the user unchanged for no changes', async () => {
+        assert.equal(await store.update('nobody', { email: 'x@example.com' }), undefined);
+        const kim = user();
+        await store.create(kim);
+        assert.deepEqual(await store.update(kim.id, {}), kim);
+      });
+    });
+
+    it('deletes a user, freeing its email and username', async () => {
+      const lea = user({ email: 'lea@example.com', username: 'lea' });
+      await store.create(lea);
+      assert.equal(await store.delete(lea.id), true);
+      assert.equal(await store.findById(lea.id), undefined);
+      assert.equal(await store.findByEmail('', 'lea@example.com'), undefined);
+      assert.equal(await store.findByUsername('', 'lea'), undefined);
+      assert.equal(await store.delete(lea.id), false);
+      await store.create(user({ email: 'lea@example.com', username: 'LEA' }));
+    });
+
     describe('odd values are plain values', () => {
       it('finds nothing for operator-like strings', async () => {
         await store.create(user({ email: 'plain@example.com', username: 'plain' }));
@@ -116,7 +199,10 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
           assert.equal(await store.findByEmail(value, 'plain@example.com'), undefined, value);
           assert.equal(await store.findByUsername('', value), undefined, value);
           assert.equal(await store.findById(value), undefined, value);
+          assert.equal(await store.update(value, { username: 'changed' }), undefined, value);
+          assert.equal(await store.delete(value), false, value);
         }
+        assert.equal((await store.findByEmail('', 'plain@example.com'))?.username, 'plain');
       });
 
       it('stores and finds odd strings literally', async () => {
