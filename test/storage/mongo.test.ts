@@ -76,7 +76,7 @@ userStoreContract('MongoDB', () => fresh('users'));
 tokenStoreContract('MongoDB', () => fresh('tokens'));
 attemptStoreContract('MongoDB', () => fresh('attempts'));
 
-describe('MongoStore on the database', () => {
+describe('the MongoDB backend on the database', () => {
   it('creates its indexes idempotently, and reports a refused TTL index once', async () => {
     const { store, logs, db, dbName, teardown } = makeStore();
     try {
