@@ -285,7 +285,7 @@ for (const { line, keyword, rest } of instructions(text)) {
     if (tagVersion.some((part, i) => part !== baseNode.version.split('.')[i])) {
       fail(
         `${where}: ${image} is Node.js ${tag[1]} but the stand-in ${baseNode.path} is Node.js ${baseNode.version}; ` +
-          'pass --node a matching binary (scripts/tools.sh node prints where the one tools/node pins is)',
+          'pass --node a matching binary (`bash scripts/tools.sh node` fetches the one tools/node pins and prints its directory)',
       );
     }
     const index = stages.length;
