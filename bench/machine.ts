@@ -1,5 +1,43 @@
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
+
+/** What ran the bench: the machine, and the Node.js that every measured process runs on. */
+export interface Machine {
+  cpus: number;
+  model: string;
+  memGiB: number;
+  /** process.version of the bench, which starts the service and the baselines with its own binary. */
+  node: string;
+  v8: string;
+  /** The Node.js release the image runs (Dockerfile NODE_IMAGE): production's figures come from it. */
+  imageNode: string;
+  loadAverageAtStart: number[];
+}
+
+/** The Node.js release of the Dockerfile's base image, `ARG NODE_IMAGE=node:X.Y.Z-variant`. */
+function imageNodeVersion(): string {
+  const dockerfile = readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8');
+  const version = /^ARG NODE_IMAGE=node:(\d+(?:\.\d+){0,2})\b/m.exec(dockerfile)?.[1];
+  if (!version) throw new Error('bench: the Dockerfile has no ARG NODE_IMAGE=node:<version>...');
+  return version;
+}
+
+export function describeMachine(): Machine {
+  return {
+    cpus: cpus().length,
+    model: cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    v8: process.versions.v8,
+    imageNode: imageNodeVersion(),
+    loadAverageAtStart: loadavg(),
+  };
+}
+
+/** Whether the bench ran on the image's Node.js (the same release, or the same line when the image names only that). */
+export const onImageNode = (machine: Pick<Machine, 'node' | 'imageNode'>): boolean =>
+  machine.imageNode.split('.').every((part, i) => part === machine.node.replace(/^v/, '').split('.')[i]);
 
 /** Busy and total jiffies of all CPUs together: the first line of /proc/stat, up to steal (guest time is already in user). */
 function cpuTimes(): { busy: number; total: number } {

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Load } from './load.js';
-import { QUIET } from './machine.js';
+import { QUIET, onImageNode, type Machine } from './machine.js';
 
 /** One measured subject: the service or a baseline, under one kind of load. */
 export interface Row {
@@ -45,7 +45,7 @@ export interface Report {
   date: string;
   command: string;
   quick: boolean;
-  machine: { cpus: number; model: string; memGiB: number; node: string; loadAverageAtStart: number[] };
+  machine: Machine;
   sections: Section[];
 }
 
@@ -77,9 +77,15 @@ function notes(section: Section): string[] {
 
 const HEADER = ['subject', 'req/s', 'p50 ms', 'p99 ms', 'CPU %', 'CPU µs/req', 'peak RSS MiB', 'ratio'];
 
+/** Which Node.js ran it, and whether that is the one production runs. */
+function runtime(machine: Machine): string {
+  const image = onImageNode(machine) ? 'the image\'s' : `not the image's ${machine.imageNode}: not production's figures`;
+  return `Node ${machine.node} (V8 ${machine.v8}; ${image})`;
+}
+
 /** Plain-text table for the terminal. */
 export function formatText(report: Report): string {
-  const lines: string[] = [];
+  const lines: string[] = [`bench on ${runtime(report.machine)}`];
   for (const section of report.sections) {
     const rows = [HEADER, ...tableRows(section)];
     const widths = HEADER.map((_, column) => Math.max(...rows.map((cells) => cells[column]?.length ?? 0)));
@@ -96,7 +102,7 @@ export function formatMarkdown(report: Report): string {
   const lines = [
     `# Benchmark results${report.quick ? ' (quick smoke run: short, not for comparison)' : ''}`,
     '',
-    `${report.date} · ${machine.cpus} × ${machine.model}, ${machine.memGiB} GiB · Node ${machine.node} · ` +
+    `${report.date} · ${machine.cpus} × ${machine.model}, ${machine.memGiB} GiB · ${runtime(machine)} · ` +
       `load average at start ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')} · \`${report.command}\``,
   ];
   for (const section of report.sections) {

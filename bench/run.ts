@@ -1,13 +1,13 @@
 // npm run bench [-- --quick] [--only validate,validate-ferretdb,login,login-storm,rest,memory,start,client] [--cpu-prof]
 // Builds nothing itself (npm run bench builds first); starts every process it measures on
 // 127.0.0.1 and kills them all at the end. See bench/README.md.
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Context } from './context.js';
 import { ghzBinary } from './ghz.js';
 import { h2loadBinary } from './h2load.js';
-import { waitForQuiet } from './machine.js';
+import { describeMachine, waitForQuiet } from './machine.js';
 import { formatText, writeResults, type Report, type Section } from './report.js';
 import { clientScenario } from './scenario-client.js';
 import { loginScenario } from './scenario-login.js';
@@ -55,13 +55,7 @@ const report: Report = {
   date: new Date().toISOString(),
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   quick,
-  machine: {
-    cpus: ctx.cpus,
-    model: cpus()[0]?.model ?? 'unknown',
-    memGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    loadAverageAtStart: loadavg(),
-  },
+  machine: describeMachine(),
   sections: [],
 };
 

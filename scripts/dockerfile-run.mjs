@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // Performs a Dockerfile's steps without Docker: each stage becomes a directory standing for the image's
 // root filesystem, COPY copies from the build context (honouring .dockerignore) or from an earlier
-// stage, RUN runs in the stage's WORKDIR with the stage's ENV. The base image is this machine's Node.js,
-// whose major version must match the FROM tag. Prints a JSON description of the last stage (its root
-// directory, WORKDIR, ENV, USER, EXPOSE, CMD) on stdout; progress goes to stderr.
+// stage, RUN runs in the stage's WORKDIR with the stage's ENV. The base image is a Node.js binary (--node,
+// default the one running this script) whose version must match the FROM tag (node:24, node:24.22.3...);
+// each stage gets it as <root>/usr/local/bin/node, where the node images keep theirs, first on PATH (npm
+// is this machine's, run by it). Prints a JSON description of the last stage (its root directory, WORKDIR,
+// ENV, USER, EXPOSE, CMD, Node.js version) on stdout; progress goes to stderr.
 //
-// Usage: node scripts/dockerfile-run.mjs --out DIR [--context DIR] [--file Dockerfile]
+// Usage: node scripts/dockerfile-run.mjs --out DIR [--context DIR] [--file Dockerfile] [--node PATH]
 //
 // Only what this project's Dockerfile uses is understood (ARG, FROM ... AS, ENV, WORKDIR, COPY [--from],
 // shell-form RUN, USER, EXPOSE, exec-form CMD, LABEL); anything else stops with an error, so that the
 // emulation never silently skips a step of the real recipe.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -20,6 +22,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     context: { type: 'string', default: '.' },
     file: { type: 'string' },
+    node: { type: 'string' },
   },
 });
 if (!args.out) fail('--out DIR is required');
@@ -154,9 +157,27 @@ const globalArgs = {};
 const stages = [];
 let stage;
 
-const basePath = [dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
-  .filter((dir, i, all) => all.indexOf(dir) === i)
-  .join(':');
+/** The Node.js standing in for the base image's. */
+const baseNode = (() => {
+  // The file itself: a link to a symlink would dangle inside the stage.
+  const path = realpathSync(args.node ?? process.execPath);
+  const probe = spawnSync(path, ['--version'], { encoding: 'utf8' });
+  if (probe.status !== 0) fail(`--node ${path} does not run: ${probe.error?.message ?? probe.stderr}`);
+  return { path, version: probe.stdout.trim().replace(/^v/, '') };
+})();
+const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+const stagePath = (root) => [join(root, 'usr/local/bin'), ...SYSTEM_PATH].join(':');
+
+/** Puts the base Node.js where the node images have it; a hard link where possible (it is 100+ MB). */
+function installBaseNode(root) {
+  const target = join(root, 'usr/local/bin/node');
+  mkdirSync(dirname(target), { recursive: true });
+  try {
+    linkSync(baseNode.path, target);
+  } catch {
+    copyFileSync(baseNode.path, target);
+  }
+}
 // The image's npm cache (/root/.npm) starts as a copy of this machine's, as a BuildKit cache mount
 // would: `npm ci` gets faster and installs the same thing. A copy, because a RUN may clean it.
 const hostNpmCache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
@@ -225,7 +246,7 @@ function run(command) {
   const cwd = inStage(stage.workdir);
   mkdirSync(cwd, { recursive: true });
   const env = {
-    PATH: basePath,
+    PATH: stagePath(stage.root),
     HOME: join(stage.root, 'root'),
     npm_config_prefer_offline: 'true',
     npm_config_update_notifier: 'false',
@@ -258,15 +279,21 @@ for (const { line, keyword, rest } of instructions(text)) {
     const match = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(substitute(rest, globalArgs));
     if (!match) fail(`${where}: cannot parse FROM ${rest}`);
     const [, image, name] = match;
-    const tag = /^(?:docker\.io\/(?:library\/)?)?node:(\d+)(?:[.-]|$)/.exec(image);
-    if (!tag) fail(`${where}: base image ${image} is not emulated (only node:<major>... images, by this machine's Node.js)`);
-    const hostMajor = process.versions.node.split('.')[0];
-    if (tag[1] !== hostMajor) fail(`${where}: ${image} is Node.js ${tag[1]} but this machine runs Node.js ${hostMajor}`);
+    const tag = /^(?:docker\.io\/(?:library\/)?)?node:(\d+(?:\.\d+){0,2})(?:-|$)/.exec(image);
+    if (!tag) fail(`${where}: base image ${image} is not emulated (only node:<version>[-variant] images, by a Node.js binary)`);
+    const tagVersion = tag[1].split('.');
+    if (tagVersion.some((part, i) => part !== baseNode.version.split('.')[i])) {
+      fail(
+        `${where}: ${image} is Node.js ${tag[1]} but the stand-in ${baseNode.path} is Node.js ${baseNode.version}; ` +
+          'pass --node a matching binary (`bash scripts/tools.sh node` fetches the one tools/node pins and prints its directory)',
+      );
+    }
     const index = stages.length;
     stage = { name: name ?? String(index), image, root: join(out, `stage-${index}-${name ?? 'unnamed'}`), workdir: '/', env: {}, user: 'root', expose: [], cmd: undefined };
     mkdirSync(stage.root, { recursive: true });
+    installBaseNode(stage.root);
     stages.push(stage);
-    log(`FROM ${image} AS ${stage.name} (standing in: Node.js ${process.versions.node} at ${stage.root})`);
+    log(`FROM ${image} AS ${stage.name} (standing in: Node.js ${baseNode.version} from ${baseNode.path}, root ${stage.root})`);
     continue;
   }
   if (!stage) fail(`${where}: ${keyword} before FROM`);
@@ -315,7 +342,8 @@ process.stdout.write(
   JSON.stringify({
     root: stage.root,
     workdir: stage.workdir,
-    env: { PATH: basePath, ...stage.env },
+    env: { PATH: stagePath(stage.root), ...stage.env },
+    node: baseNode.version,
     user: stage.user,
     expose: stage.expose,
     cmd: stage.cmd,

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Proves the Dockerfile's recipe without a Docker engine: scripts/dockerfile-run.mjs performs its steps
-# (both stages, in clean temporary directories, COPY honouring .dockerignore, RUN in order), then this
-# script starts the resulting image's CMD the way a container would: as the image's USER, in its WORKDIR,
-# with only the image's ENV plus what production requires (MONGODB_URI to a FerretDB started here,
-# RESET_WEBHOOK_URL/SECRET). It waits for grpc.health.v1 SERVING (grpc-health-probe), makes real calls
-# (grpcurl list through reflection, CreateUser and Login, HTTP /healthz and /readyz), sends SIGTERM and
-# expects exit code 0.
+# (both stages, in clean temporary directories, COPY honouring .dockerignore, RUN in order) on the image's
+# Node.js (the version tools/node pins, fetched by scripts/tools.sh: whichever Node.js runs this script,
+# the image is built and run on the image's), then this script starts the resulting image's CMD the way a
+# container would: as the image's USER, in its WORKDIR, with only the image's ENV plus what production
+# requires (MONGODB_URI to a FerretDB started here, RESET_WEBHOOK_URL/SECRET). It waits for
+# grpc.health.v1 SERVING (grpc-health-probe), makes real calls (grpcurl list through reflection,
+# CreateUser and Login, HTTP /healthz, /readyz and /metrics, whose nodejs_version_info must name the
+# image's Node.js), sends SIGTERM and expects exit code 0.
 #
 # Usage: scripts/image-smoke.sh     (IMAGE_SMOKE_KEEP=1 keeps the temporary directory for a look)
 # With MONGODB_URI set, that database is used instead of a FerretDB started here.
@@ -37,17 +39,18 @@ wait_tcp() { # port seconds
 }
 
 bin="$(bash "$repo/scripts/tools.sh" grpc-health-probe grpcurl $([ -n "${MONGODB_URI:-}" ] || echo ferretdb))"
+image_node="$(bash "$repo/scripts/tools.sh" node)/node"
 
 # ---- build: both stages of the Dockerfile --------------------------------------------------------------
 say "building the image's stages in $work/image"
-node "$repo/scripts/dockerfile-run.mjs" --context "$repo" --out "$work/image" > "$work/image.json" ||
+node "$repo/scripts/dockerfile-run.mjs" --context "$repo" --out "$work/image" --node "$image_node" > "$work/image.json" ||
   die "the Dockerfile's steps failed"
 field() { node -e 'const i=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const v=process.argv[2].split(".").reduce((o,k)=>o[k],i);console.log(typeof v==="string"?v:JSON.stringify(v))' "$work/image.json" "$1"; }
 root="$(field root)"
 workdir="$(field workdir)"
 user="$(field user)"
 app="$root$workdir"
-say "image: root $root, WORKDIR $workdir, USER $user, EXPOSE $(field expose), CMD $(field cmd)"
+say "image: Node.js $(field node), root $root, WORKDIR $workdir, USER $user, EXPOSE $(field expose), CMD $(field cmd)"
 
 # ---- what the runtime image must and must not hold -----------------------------------------------------
 [ "$(field env.NODE_ENV)" = production ] || die "the image does not set NODE_ENV=production"
@@ -119,11 +122,14 @@ grpcurl=("$bin/grpcurl" -plaintext)
   > "$work/login.json" || die "Login failed"
 node -e 'const a=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));process.exit(/^[0-9A-Za-z]{64}$/.test(a.accessToken?.id)?0:1)' "$work/login.json" ||
   die "Login answered without a 64-character token"
-for path in healthz readyz; do
-  status="$(node -e 'fetch(process.argv[1]).then(r=>console.log(r.status),e=>console.log(String(e)))' "http://127.0.0.1:$hport/$path")"
+for path in healthz readyz metrics; do
+  status="$(node -e 'fetch(process.argv[1]).then(async r=>{require("fs").writeFileSync(process.argv[2],await r.text());console.log(r.status)},e=>console.log(String(e)))' \
+    "http://127.0.0.1:$hport/$path" "$work/$path.txt")"
   [ "$status" = 200 ] || die "GET /$path answered $status"
 done
-say "CreateUser, Login, /healthz and /readyz answered"
+served_by="$(sed -n 's/^nodejs_version_info{version="\([^"]*\)".*/\1/p' "$work/metrics.txt")"
+[ "$served_by" = "v$(field node)" ] || die "the service runs on Node.js '$served_by' (/metrics nodejs_version_info), not the image's $(field node)"
+say "CreateUser, Login, /healthz, /readyz and /metrics answered; the service runs on Node.js $served_by"
 
 # ---- SIGTERM, as Kubernetes stops a pod ------------------------------------------------------------------
 kill -TERM "$app_pid"
@@ -135,4 +141,4 @@ done
 code=0
 wait "$app_pid" || code=$?
 [ "$code" = 0 ] || die "exit code $code after SIGTERM (expected 0)"
-say "PASS: the image built, served as uid $uid with NODE_ENV=production, and exited 0 on SIGTERM"
+say "PASS: the image built on Node.js $(field node), served as uid $uid with NODE_ENV=production, and exited 0 on SIGTERM"

