@@ -45,6 +45,21 @@ export class MongoUserStore implements UserStore {
     });
   }
 
+  insertIfAbsent(user: UserRecord): Promise<boolean> {
+    return guarded(async () => {
+      try {
+        await this.create(user);
+        return true;
+      } catch (err) {
+        // Which index refused is not always known (FerretDB names none, and a stored copy of this
+        // user also holds its email), so the id is looked up: present means already imported.
+        if (!(err instanceof DuplicateKeyError || isDuplicateKey(err))) throw err;
+        if (await this.users.findOne({ _id: literal(user.id) }, { projection: { _id: 1 } })) return false;
+        throw err;
+      }
+    });
+  }
+
   /**
    * Which unique field a duplicate-key error hit. MongoDB names the index in keyPattern; FerretDB
    * names nothing, so then the taken value is looked up (email first, as the memory store checks).

@@ -23,6 +23,11 @@ export class DuplicateKeyError extends Error {
 export interface UserStore {
   /** Throws DuplicateKeyError naming email first when both email and username are taken. */
   create(user: UserRecord): Promise<void>;
+  /**
+   * As create, except that a user stored under the same id already is left as it is: false then,
+   * true when inserted. For imports, which must change nothing when run again.
+   */
+  insertIfAbsent(user: UserRecord): Promise<boolean>;
   findById(id: string): Promise<UserRecord | undefined>;
   findByEmail(realm: string, email: string): Promise<UserRecord | undefined>;
   findByUsername(realm: string, username: string): Promise<UserRecord | undefined>;
