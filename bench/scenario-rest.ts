@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { installLoopBack } from '../test/support/loopback.js';
 import type { Context } from './context.js';
 import { email, PASSWORD, seedRest } from './fixtures.js';
 import { httpLoad, type HttpRun } from './http-load.js';
@@ -9,18 +8,11 @@ import { peakRssMiB, resetPeakRss, spawnReady, withCpu, type Child } from './pro
 import { row, type Section } from './report.js';
 import { startService } from './service.js';
 
-const LOOPBACK_DIR = fileURLToPath(new URL('./loopback/', import.meta.url));
-const LOOPBACK = `${LOOPBACK_DIR}server.cjs`;
+const LOOPBACK = fileURLToPath(new URL('./loopback/server.cjs', import.meta.url));
 const TARGETS = { authenticated: 5, login: 2.5 };
 const REQUEST_CONNECTIONS = 50;
 
 type Bcrypt = 'bcryptjs' | 'bcrypt';
-
-/** LoopBack is no dependency of the service: its own package.json and lock file, installed on first use. */
-function installLoopBack(): void {
-  if (existsSync(`${LOOPBACK_DIR}node_modules/loopback`)) return;
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: LOOPBACK_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
-}
 
 /** LoopBack 3 with its memory connector, hashing at the same cost with the bcrypt library given. */
 async function startLoopBack(ctx: Context, bcrypt: Bcrypt): Promise<Child & { url: string }> {

@@ -42,7 +42,8 @@ export function policyFrom(config: Config): AuthPolicy {
   };
 }
 
-function createStorage(config: Config, logger: Logger): Storage {
+/** The store the configuration names: MongoDB with MONGODB_URI, else the embedded one. */
+export function createStorage(config: Config, logger: Logger): Storage {
   if (config.MONGODB_URI) {
     return createMongoStorage({ uri: config.MONGODB_URI, dbName: config.MONGODB_DB, logger, sweepIntervalMs: config.SWEEP_INTERVAL_MS });
   }
