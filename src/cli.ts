@@ -43,23 +43,29 @@ function fail(message: string): never {
 
 const DUPLICATE_POLICIES: readonly DuplicatePolicy[] = ['none', 'most-recent'];
 
+const IMPORT_OPTIONS = {
+  from: { type: 'string' },
+  db: { type: 'string' },
+  users: { type: 'string', default: 'User' },
+  tokens: { type: 'string', default: 'AccessToken' },
+  realm: { type: 'string', default: '' },
+  'on-duplicate': { type: 'string', default: 'none' },
+  'batch-size': { type: 'string', default: '500' },
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+
+const parseStrictly = (args: string[]) => parseArgs({ args, strict: true, options: IMPORT_OPTIONS }).values;
+
 function parseImportArgs(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      from: { type: 'string' },
-      db: { type: 'string' },
-      users: { type: 'string', default: 'User' },
-      tokens: { type: 'string', default: 'AccessToken' },
-      realm: { type: 'string', default: '' },
-      'on-duplicate': { type: 'string', default: 'none' },
-      'batch-size': { type: 'string', default: '500' },
-      'dry-run': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  let values: ReturnType<typeof parseStrictly>;
+  try {
+    values = parseStrictly(args);
+  } catch (err) {
+    // parseArgs names the option it does not know, or the one missing its value.
+    fail(`import-loopback: ${err instanceof Error ? err.message : String(err)} (see --help)`);
+  }
   if (values.help) {
     process.stdout.write(USAGE);
     process.exit(0);
@@ -73,20 +79,20 @@ function parseImportArgs(args: string[]) {
 }
 
 async function importLoopBackCommand(args: string[]): Promise<number> {
-  let options;
+  const options = parseImportArgs(args);
   let config;
   try {
-    options = parseImportArgs(args);
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError || (err instanceof TypeError && 'code' in err)) fail(err.message);
+    if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
   if (!config.MONGODB_URI && !options['dry-run']) {
-    fail('import-loopback: MONGODB_URI is not set: the import would go to the in-memory store and be lost (a --dry-run may)');
+    fail('import-loopback: MONGODB_URI is not set, so there is no store to import into (only a --dry-run runs without one)');
   }
-  // Stdout carries the summary (or JSON); the store's own warnings go to stderr.
-  const logger = createLogger('warn', pino.destination({ dest: 2, sync: true }));
+  // Stdout carries the summary (or JSON). The store's notices (such as FerretDB's refused TTL index) are
+  // the service's business, not the import's: only errors reach stderr.
+  const logger = createLogger('error', pino.destination({ dest: 2, sync: true }));
   const storage = createStorage(config, logger);
   const source = await openLoopBackSource({
     uri: options.from,
@@ -96,22 +102,22 @@ async function importLoopBackCommand(args: string[]): Promise<number> {
     batchSize: options.batchSize,
   });
   const bar = process.stdout.isTTY && !options.json ? progressBar(process.stdout) : undefined;
+  let report;
   try {
     await storage.lifecycle.init();
-    const report = await importLoopBack(
+    report = await importLoopBack(
       { users: storage.users, tokens: storage.tokens, now: () => new Date() },
       source,
       { defaultRealm: options.realm, userModel: options.users, onDuplicate: options.onDuplicate, dryRun: options['dry-run'] },
       bar?.update,
     );
-    bar?.clear();
-    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report, options));
-    return needsAttention(report) ? EXIT_ATTENTION : 0;
   } finally {
     bar?.clear();
     await source.close();
     await storage.lifecycle.close();
   }
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report, options));
+  return needsAttention(report) ? EXIT_ATTENTION : 0;
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {

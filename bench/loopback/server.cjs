@@ -3,7 +3,8 @@
 // has them, wired up in code instead of loopback-boot's JSON files. On the memory connector for the
 // REST benchmark; on MongoDB (loopback-connector-mongodb) when MONGODB_URL is set, which is how the
 // importer's tests get real LoopBack data.
-// Env: PORT, BCRYPT_COST, LOOPBACK_BCRYPT=bcryptjs|bcrypt, MONGODB_URL, ALLOW_ETERNAL_TOKENS=true.
+// Env: PORT, BCRYPT_COST, LOOPBACK_BCRYPT=bcryptjs|bcrypt, MONGODB_URL, and the User settings
+// ALLOW_ETERNAL_TOKENS=true, RESTRICT_RESET_PASSWORD_TOKEN_SCOPE=true.
 const Module = require('node:module');
 
 // LoopBack's User model tries require('bcrypt') first and falls back to its own dependency,
@@ -27,6 +28,7 @@ for (const model of ['AccessToken', 'ACL', 'RoleMapping', 'Role']) {
 }
 loopback.User.settings.saltWorkFactor = Number(process.env.BCRYPT_COST ?? 10);
 loopback.User.settings.allowEternalTokens = process.env.ALLOW_ETERNAL_TOKENS === 'true';
+loopback.User.settings.restrictResetPasswordTokenScope = process.env.RESTRICT_RESET_PASSWORD_TOKEN_SCOPE === 'true';
 app.model(loopback.User, { dataSource: 'db', public: true });
 app.enableAuth({ dataSource: 'db' });
 app.use(loopback.token({ model: app.models.AccessToken }));

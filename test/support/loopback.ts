@@ -34,6 +34,8 @@ export interface LoopBackOptions {
   /** bcryptjs is what a LoopBack app gets unless it installs native bcrypt. */
   bcrypt?: 'bcryptjs' | 'bcrypt';
   allowEternalTokens?: boolean;
+  /** Reset tokens scoped to `reset-password` (otherwise LoopBack makes them ordinary access tokens). */
+  restrictResetPasswordTokenScope?: boolean;
 }
 
 /** The LoopBack 3 reference app (bench/loopback/server.cjs) on MongoDB, as a real process on a free port. */
@@ -47,6 +49,7 @@ export async function startLoopBack(options: LoopBackOptions): Promise<LoopBackA
       MONGODB_URL: options.mongodbUrl,
       LOOPBACK_BCRYPT: options.bcrypt ?? 'bcryptjs',
       ALLOW_ETERNAL_TOKENS: String(options.allowEternalTokens ?? false),
+      RESTRICT_RESET_PASSWORD_TOKEN_SCOPE: String(options.restrictResetPasswordTokenScope ?? false),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

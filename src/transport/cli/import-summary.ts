@@ -13,8 +13,6 @@ const SKIP_REASONS: Record<TokenSkip, string> = {
   unusableToken: 'not 64 letters and digits (never accepted here)',
 };
 
-const day = (date: Date): string => date.toISOString().replace(/\.\d+Z$/, 'Z');
-
 function describeConflict(conflict: Conflict): string[] {
   if (conflict.kind === 'taken-here') {
     return [`  user ${conflict.userId}: its ${conflict.field} belongs to another user here already; not imported`];
@@ -26,7 +24,7 @@ function describeConflict(conflict: Conflict): string[] {
       : `imported ${conflict.kept}, the one used last`;
   return [
     `  ${conflict.email}${realm}: ${conflict.members.length} LoopBack users, ${outcome}`,
-    ...conflict.members.map((member) => `    ${member.id}  ${JSON.stringify(member.email)}  last used ${day(member.lastUsed)}`),
+    ...conflict.members.map((member) => `    ${member.id}  ${JSON.stringify(member.email)}  last used ${member.lastUsed.toISOString()}`),
   ];
 }
 
