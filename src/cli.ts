@@ -130,6 +130,7 @@ if (!command) fail(`unknown command ${JSON.stringify(name)}; commands: ${Object.
 try {
   process.exitCode = await command(args);
 } catch (err) {
-  // The driver's message names host and port, never credentials.
-  fail(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+  // The driver's message (the cause of a StoreUnavailableError) names host and port, never credentials.
+  const reason = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+  fail(`${name} failed: ${reason}`);
 }

@@ -11,7 +11,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { MongoClient, ObjectId } from 'mongodb';
-import type { ImportReport } from '../../src/core/migration/import-loopback.js';
+import { fingerprint } from '../../src/core/migration/duplicate-sieve.js';
+import { identityKey, type ImportReport } from '../../src/core/migration/import-loopback.js';
 import { startLoopBack } from '../support/loopback.js';
 import { startMongo, type MongoHandle } from '../support/mongo.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
@@ -87,6 +88,8 @@ interface Seeded {
   gail: { id: string; password: string };
   hana: { id: string; token: LoopBackLogin; resetToken: string };
   ivy: { id: string; password: string };
+  /** Two users whose emails share the importer's 31-bit fingerprint, yet are not the same. */
+  lookalikes: Array<{ email: string; password: string }>;
   erinId: string;
   frankId: string;
 }
@@ -139,7 +142,7 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
     assert.equal(run.code, 1, run.stderr);
     const report = JSON.parse(run.stdout) as ImportReport;
     assert.equal(report.dryRun, true);
-    assert.deepEqual(report.users, { imported: 6, present: 0 });
+    assert.deepEqual(report.users, { imported: 8, present: 0 });
     assert.deepEqual(report.tokens, { imported: 5, present: 0 });
     const after = await snapshot();
     assert.deepEqual([after.users.length, after.accessTokens.length], [0, 0]);
@@ -149,7 +152,7 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
     const run = await runImport(env, ['--from', from]);
     assert.equal(run.code, 1, run.stderr);
     assert.ok(!run.stdout.includes('\r') && !run.stdout.includes('\u001b['), 'no progress bar when stdout is not a terminal');
-    assert.match(run.stdout, /^users {6}6 imported, 0 already here$/m);
+    assert.match(run.stdout, /^users {6}8 imported, 0 already here$/m);
     assert.match(run.stdout, /^tokens {5}5 imported, 0 already here$/m);
     assert.match(run.stdout, /^skipped {4}4 tokens: 1 expired, 3 of users not imported$/m);
     assert.match(run.stdout, /^conflicts {2}1$/m);
@@ -172,6 +175,7 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
       { email: 'bob@example.com', password: seeded.bob.password },
       { email: 'gail@example.com', password: seeded.gail.password },
       { email: 'ivy@example.com', realm: 'tenant-b', password: seeded.ivy.password },
+      ...seeded.lookalikes,
     ]) {
       const answer = await login(body);
       assert.equal(answer.status, 200, JSON.stringify(body));
@@ -223,7 +227,7 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
     const run = await runImport(env, ['--from', from, '--json']);
     assert.equal(run.code, 1, run.stderr);
     const report = JSON.parse(run.stdout) as ImportReport;
-    assert.deepEqual(report.users, { imported: 0, present: 6 });
+    assert.deepEqual(report.users, { imported: 0, present: 8 });
     assert.deepEqual(report.tokens, { imported: 0, present: 3 });
     assert.equal(report.skippedTokens.passwordChangedHere, 2, "hana's session and her used reset token");
     assert.deepEqual(await snapshot(), before);
@@ -237,7 +241,7 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
     const [conflict] = report.conflicts;
     assert.equal(conflict?.kind, 'same-email');
     assert.equal(conflict.kind === 'same-email' && conflict.kept, seeded.dana.newerId);
-    assert.deepEqual(report.users, { imported: 1, present: 6 });
+    assert.deepEqual(report.users, { imported: 1, present: 8 });
     assert.equal((await login({ email: 'Dana@example.com', password: seeded.dana.newerPassword })).status, 200);
     const validation = await validate(seeded.dana.newerToken.id);
     assert.equal(validation.active, true);
@@ -258,7 +262,7 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
     for (const stage of ['checking users', 'importing users', 'importing tokens']) {
       assert.match(terminal, new RegExp(`${stage} +\\[#{30}\\] 100% \\d+/\\d+`), terminal);
     }
-    assert.match(terminal, /^users {6}0 would be imported, 6 already here\r?$/m);
+    assert.match(terminal, /^users {6}0 would be imported, 8 already here\r?$/m);
   });
 
   test('refuses to import into the in-memory store, and explains its options', async () => {
@@ -273,6 +277,18 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
     assert.match(unknown.stderr, /--bogus/);
   });
 });
+
+/** Two addresses whose fingerprints collide: the importer must tell them apart by the addresses themselves. */
+function fingerprintCollision(): [string, string] {
+  const seen = new Map<number, string>();
+  for (let i = 0; ; i++) {
+    const email = `lookalike${i}@example.com`;
+    const print = fingerprint(identityKey({ realm: '', email }));
+    const earlier = seen.get(print);
+    if (earlier) return [earlier, email];
+    seen.set(print, email);
+  }
+}
 
 /** An AccessToken as LoopBack keeps it: the token itself is the _id. */
 type LoopBackTokenDoc = { _id: string } & Record<string, unknown>;
@@ -317,6 +333,9 @@ async function seedThroughLoopBack(mongodbUrl: string, db: ReturnType<MongoClien
     const erinId = await create({ email: 'erin@localhost', password: 'erin password 1' });
     await logIn('erin@localhost', 'erin password 1');
 
+    const lookalikes = fingerprintCollision().map((email) => ({ email, password: `${email} password` }));
+    for (const lookalike of lookalikes) await create(lookalike);
+
     const frankId = new ObjectId();
     await db.collection('User').insertOne({ _id: frankId, email: 'frank@example.com' });
     await db.collection<LoopBackTokenDoc>('AccessToken').insertOne({ _id: 'z'.repeat(64), userId: new ObjectId(annId), ttl: 'forever', created: new Date() });
@@ -328,6 +347,7 @@ async function seedThroughLoopBack(mongodbUrl: string, db: ReturnType<MongoClien
       dana: { olderId, newerId, newerPassword: 'dana password 2', newerToken },
       hana: { id: hanaId, token: hanaToken, resetToken: resetDoc._id },
       ivy: { id: ivyId, password: 'ivy password 1' },
+      lookalikes,
       erinId,
       frankId: frankId.toHexString(),
     };

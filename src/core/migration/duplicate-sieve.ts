@@ -22,4 +22,5 @@ export class DuplicateSieve {
   }
 }
 
-const fingerprint = (key: string): number => hash('sha256', key, 'buffer').readUInt32BE(0) >>> 1;
+/** Exported for tests, which look for two keys that share one. */
+export const fingerprint = (key: string): number => hash('sha256', key, 'buffer').readUInt32BE(0) >>> 1;

@@ -120,14 +120,12 @@ class ImportRun {
     const sieve = await this.sieveEmails();
     const held: HeldUser[] = [];
     await this.eachBatch('importing users', this.source.users(), this.counts.users, async (batch) => {
-      await Promise.all(
-        batch.map(async (doc) => {
-          const record = this.userRecord(doc);
-          if (record === undefined) return;
-          if (sieve.mayRepeat(identityKey(record))) held.push({ record, sourceEmail: String(doc.fields.email) });
-          else await this.putUser(record);
-        }),
-      );
+      await inParallel(batch, async (doc) => {
+        const record = this.userRecord(doc);
+        if (record === undefined) return;
+        if (sieve.mayRepeat(identityKey(record))) held.push({ record, sourceEmail: String(doc.fields.email) });
+        else await this.putUser(record);
+      });
     });
     await this.settleSharedEmails(held);
   }
@@ -213,7 +211,7 @@ class ImportRun {
       const tokens = batch.flatMap((doc) => this.liveToken(doc) ?? []);
       const owners = await this.source.usersById([...new Set(tokens.map((token) => token.userId))]);
       const ownerById = new Map(owners.map((doc) => [doc.id, doc]));
-      await Promise.all(tokens.map((token) => this.putToken(token, ownerById.get(token.userId))));
+      await inParallel(tokens, (token) => this.putToken(token, ownerById.get(token.userId)));
     });
   }
 
@@ -289,8 +287,23 @@ class ImportRun {
   }
 }
 
+/**
+ * Writes in flight at once. The store's connection pool is sized and timed for the service's calls
+ * (which give up after a few seconds' wait): a whole batch at once would queue past that.
+ */
+const WRITES_IN_FLIGHT = 16;
+
+/** Runs `work` on every item, at most WRITES_IN_FLIGHT at a time. */
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, items.length) }, worker));
+}
+
 /** An access token's _id is the token itself, a secret: reports name it by its first characters only. */
 const tokenLabel = (id: string): string => `${id.slice(0, 6)}…`;
 
 /** Two users under one key would be one account here: the unique email per realm. */
-const identityKey = (user: Pick<UserRecord, 'realm' | 'email'>): string => `${user.realm}\u0000${user.email}`;
+export const identityKey = (user: Pick<UserRecord, 'realm' | 'email'>): string => `${user.realm}\u0000${user.email}`;
