@@ -287,10 +287,7 @@ class ImportRun {
   }
 }
 
-/**
- * Writes in flight at once. The store's connection pool is sized and timed for the service's calls
- * (which give up after a few seconds' wait): a whole batch at once would queue past that.
- */
+/** Writes in flight at once: enough to keep a database busy, few enough not to queue on its connection pool. */
 const WRITES_IN_FLIGHT = 16;
 
 /** Runs `work` on every item, at most WRITES_IN_FLIGHT at a time. */

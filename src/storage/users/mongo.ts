@@ -45,16 +45,20 @@ export class MongoUserStore implements UserStore {
     });
   }
 
+  /**
+   * Looks first, so that a run again costs one lookup per user rather than a refused insert and
+   * the lookups that name the refusing index; looks again when the insert is refused, for one
+   * that raced it.
+   */
   insertIfAbsent(user: UserRecord): Promise<boolean> {
     return guarded(async () => {
+      const stored = () => this.users.findOne({ _id: literal(user.id) }, { projection: { _id: 1 } });
+      if (await stored()) return false;
       try {
         await this.create(user);
         return true;
       } catch (err) {
-        // Which index refused is not always known (FerretDB names none, and a stored copy of this
-        // user also holds its email), so the id is looked up: present means already imported.
-        if (!(err instanceof DuplicateKeyError || isDuplicateKey(err))) throw err;
-        if (await this.users.findOne({ _id: literal(user.id) }, { projection: { _id: 1 } })) return false;
+        if ((err instanceof DuplicateKeyError || isDuplicateKey(err)) && (await stored())) return false;
         throw err;
       }
     });
