@@ -80,8 +80,9 @@ export async function importLoopBack(
   onProgress: ImportProgress = () => {},
 ): Promise<ImportReport> {
   const run = new ImportRun(ctx, source, options, onProgress);
-  await run.importUsers();
-  await run.importTokens();
+  const counts = await source.estimatedCounts();
+  await run.importUsers(counts.users);
+  await run.importTokens(counts.tokens);
   return run.report;
 }
 
@@ -96,7 +97,6 @@ class ImportRun {
   /** Users left out for a conflict: in a dry run, nothing else says that their tokens would be skipped. */
   private readonly leftOut = new Set<string>();
   private readonly now: Date;
-  private counts = { users: 0, tokens: 0 };
 
   constructor(
     private readonly ctx: ImportContext,
@@ -115,11 +115,10 @@ class ImportRun {
     };
   }
 
-  async importUsers(): Promise<void> {
-    this.counts = await this.source.estimatedCounts();
-    const sieve = await this.sieveEmails();
+  async importUsers(estimated: number): Promise<void> {
+    const sieve = await this.sieveEmails(estimated);
     const held: HeldUser[] = [];
-    await this.eachBatch('importing users', this.source.users(), this.counts.users, async (batch) => {
+    await this.eachBatch('importing users', this.source.users(), estimated, async (batch) => {
       await inParallel(batch, async (doc) => {
         const record = this.userRecord(doc);
         if (record === undefined) return;
@@ -131,9 +130,9 @@ class ImportRun {
   }
 
   /** First pass: every user's identity key, so that the second knows which may be shared. */
-  private async sieveEmails(): Promise<DuplicateSieve> {
+  private async sieveEmails(estimated: number): Promise<DuplicateSieve> {
     const sieve = new DuplicateSieve();
-    await this.eachBatch('checking users', this.source.users(), this.counts.users, async (batch) => {
+    await this.eachBatch('checking users', this.source.users(), estimated, async (batch) => {
       for (const doc of batch) {
         const record = this.userRecord(doc, false);
         if (record) sieve.add(identityKey(record));
@@ -206,8 +205,8 @@ class ImportRun {
     return true;
   }
 
-  async importTokens(): Promise<void> {
-    await this.eachBatch('importing tokens', this.source.accessTokens(), this.counts.tokens, async (batch) => {
+  async importTokens(estimated: number): Promise<void> {
+    await this.eachBatch('importing tokens', this.source.accessTokens(), estimated, async (batch) => {
       const tokens = batch.flatMap((doc) => this.liveToken(doc) ?? []);
       const owners = await this.source.usersById([...new Set(tokens.map((token) => token.userId))]);
       const ownerById = new Map(owners.map((doc) => [doc.id, doc]));
@@ -259,16 +258,15 @@ class ImportRun {
   }
 
   /**
-   * A token's user, if they are here as LoopBack had them: not one left out, nor one whose
-   * password has changed here since (which revoked their sessions: a run again must not undo that).
+   * A token's user, if they are here (or, in a dry run, would be) as LoopBack has them: not one
+   * whose password has changed here since, which revoked their sessions: a run again must not undo that.
    */
   private async ownerHere(ownerDoc: SourceDocument | undefined): Promise<{ user: UserRecord } | { skip: TokenSkip }> {
     const owner = ownerDoc && this.userRecord(ownerDoc, false);
-    if (!owner || this.leftOut.has(owner.id)) return { skip: 'userNotImported' };
+    if (!owner) return { skip: 'userNotImported' };
     const here = await this.ctx.users.findById(owner.id);
-    if (!here) return this.options.dryRun ? { user: owner } : { skip: 'userNotImported' };
-    if (here.passwordHash !== owner.passwordHash) return { skip: 'passwordChangedHere' };
-    return { user: here };
+    if (here) return here.passwordHash === owner.passwordHash ? { user: here } : { skip: 'passwordChangedHere' };
+    return this.options.dryRun && !this.leftOut.has(owner.id) ? { user: owner } : { skip: 'userNotImported' };
   }
 
   private async eachBatch(
