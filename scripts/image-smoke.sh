@@ -7,7 +7,7 @@
 # requires (MONGODB_URI to a FerretDB started here, RESET_WEBHOOK_URL/SECRET). It waits for
 # grpc.health.v1 SERVING (grpc-health-probe), makes real calls (grpcurl list through reflection,
 # CreateUser and Login, HTTP /healthz, /readyz and /metrics, whose nodejs_version_info must name the
-# image's Node.js), sends SIGTERM and expects exit code 0.
+# image's Node.js), runs the LoopBack importer (dist/cli.js), sends SIGTERM and expects exit code 0.
 #
 # Usage: scripts/image-smoke.sh     (IMAGE_SMOKE_KEEP=1 keeps the temporary directory for a look)
 # With MONGODB_URI set, that database is used instead of a FerretDB started here.
@@ -57,7 +57,7 @@ say "image: Node.js $(field node), root $root, WORKDIR $workdir, USER $user, EXP
 [ "$user" != root ] && [ "${user%%:*}" != 0 ] || die "the image runs as root"
 for port in 50051 3000; do node -e 'process.exit(JSON.parse(process.argv[1]).includes(process.argv[2])?0:1)' "$(field expose)" "$port" || die "port $port is not EXPOSEd"; done
 [ "$(field cmd)" = '["node","--max-semi-space-size=16","dist/main.js"]' ] || die "CMD is not [\"node\", \"--max-semi-space-size=16\", \"dist/main.js\"] (exec form, node as PID 1)"
-for path in dist/main.js dist/transport/grpc/server.js dist/descriptors.binpb node_modules/@grpc/grpc-js node_modules/bcrypt node_modules/mongodb; do
+for path in dist/main.js dist/cli.js dist/transport/grpc/server.js dist/descriptors.binpb node_modules/@grpc/grpc-js node_modules/bcrypt node_modules/mongodb; do
   [ -e "$app/$path" ] || die "the runtime image lacks $path"
 done
 for path in src test proto node_modules/typescript node_modules/@bufbuild/buf node_modules/ts-proto node_modules/tsx node_modules/eslint .git; do
@@ -130,6 +130,14 @@ done
 served_by="$(sed -n 's/^nodejs_version_info{version="\([^"]*\)".*/\1/p' "$work/metrics.txt")"
 [ "$served_by" = "v$(field node)" ] || die "the service runs on Node.js '$served_by' (/metrics nodejs_version_info), not the image's $(field node)"
 say "CreateUser, Login, /healthz, /readyz and /metrics answered; the service runs on Node.js $served_by"
+
+# The LoopBack importer runs in the image with the service's own environment (an empty LoopBack
+# database here: test/e2e/loopback-import.test.ts moves real LoopBack data).
+(cd "$app" && exec env -i "${container_env[@]}" setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+  node dist/cli.js import-loopback --from "$mongodb_uri" --db auth_image_smoke_loopback) > "$work/import.txt" 2>&1 ||
+  die "node dist/cli.js import-loopback failed: $(cat "$work/import.txt")"
+grep -q '^users      0 imported, 0 already here$' "$work/import.txt" || die "unexpected import summary: $(cat "$work/import.txt")"
+say "node dist/cli.js import-loopback ran"
 
 # ---- SIGTERM, as Kubernetes stops a pod ------------------------------------------------------------------
 kill -TERM "$app_pid"

@@ -7,7 +7,7 @@ import type { ResetNotifier } from './core/ports.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createMemoryStorage } from './storage/memory.js';
-import { createMongoStorage } from './storage/mongo.js';
+import { createMongoStorage, type Patience } from './storage/mongo.js';
 import type { Storage } from './storage/storage.js';
 import { CachingTokenStore } from './storage/tokens/cache.js';
 import type { TokenStore } from './storage/tokens/port.js';
@@ -71,9 +71,10 @@ export function httpLimitsFrom(config: Config): HttpLimits {
   };
 }
 
-function createStorage(config: Config, logger: Logger): Storage {
+/** The store the configuration names: MongoDB with MONGODB_URI, else the embedded one. */
+export function createStorage(config: Config, logger: Logger, patience: Patience = 'calls'): Storage {
   if (config.MONGODB_URI) {
-    return createMongoStorage({ uri: config.MONGODB_URI, dbName: config.MONGODB_DB, logger, sweepIntervalMs: config.SWEEP_INTERVAL_MS });
+    return createMongoStorage({ uri: config.MONGODB_URI, dbName: config.MONGODB_DB, logger, sweepIntervalMs: config.SWEEP_INTERVAL_MS, patience });
   }
   logger.warn('MONGODB_URI is not set: using the in-memory store; data does not survive a restart');
   return createMemoryStorage({ sweepIntervalMs: config.SWEEP_INTERVAL_MS });

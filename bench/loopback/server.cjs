@@ -1,7 +1,10 @@
 'use strict';
-// The LoopBack 3 reference for the REST benchmark: the stock User and AccessToken models on the
-// memory connector with ACLs on, as a scaffolded app has them, wired up in code instead of
-// loopback-boot's JSON files. Env: PORT, BCRYPT_COST, LOOPBACK_BCRYPT=bcryptjs|bcrypt.
+// The LoopBack 3 reference: the stock User and AccessToken models with ACLs on, as a scaffolded app
+// has them, wired up in code instead of loopback-boot's JSON files. On the memory connector for the
+// REST benchmark; on MongoDB (loopback-connector-mongodb) when MONGODB_URL is set, which is how the
+// importer's tests get real LoopBack data.
+// Env: PORT, BCRYPT_COST, LOOPBACK_BCRYPT=bcryptjs|bcrypt, MONGODB_URL, and the User settings
+// ALLOW_ETERNAL_TOKENS=true, RESTRICT_RESET_PASSWORD_TOKEN_SCOPE=true.
 const Module = require('node:module');
 
 // LoopBack's User model tries require('bcrypt') first and falls back to its own dependency,
@@ -19,11 +22,13 @@ const loopback = require('loopback');
 
 const app = loopback();
 app.set('logoutSessionsOnSensitiveChanges', true);
-app.dataSource('db', { connector: 'memory' });
+app.dataSource('db', process.env.MONGODB_URL ? { connector: 'mongodb', url: process.env.MONGODB_URL } : { connector: 'memory' });
 for (const model of ['AccessToken', 'ACL', 'RoleMapping', 'Role']) {
   app.model(loopback[model], { dataSource: 'db', public: false });
 }
 loopback.User.settings.saltWorkFactor = Number(process.env.BCRYPT_COST ?? 10);
+loopback.User.settings.allowEternalTokens = process.env.ALLOW_ETERNAL_TOKENS === 'true';
+loopback.User.settings.restrictResetPasswordTokenScope = process.env.RESTRICT_RESET_PASSWORD_TOKEN_SCOPE === 'true';
 app.model(loopback.User, { dataSource: 'db', public: true });
 app.enableAuth({ dataSource: 'db' });
 app.use(loopback.token({ model: app.models.AccessToken }));

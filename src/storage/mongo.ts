@@ -14,17 +14,24 @@ export interface MongoStorageOptions {
   /** How often expired documents are deleted when the server refuses TTL indexes. */
   sweepIntervalMs: number;
   now?: () => Date;
+  /** How long to wait on a slow database: `calls` (the default) or `batch`. */
+  patience?: Patience;
 }
+
+/**
+ * `calls`: a call fails fast (UNAVAILABLE) when the database is down or hangs. `batch`: a job that
+ * writes for minutes (the LoopBack import) waits on a busy database rather than give up midway.
+ */
+export type Patience = 'calls' | 'batch';
+
+const TIMEOUTS: Record<Patience, { serverSelectionTimeoutMS: number; connectTimeoutMS: number; socketTimeoutMS: number; waitQueueTimeoutMS: number }> = {
+  calls: { serverSelectionTimeoutMS: 2000, connectTimeoutMS: 2000, socketTimeoutMS: 10_000, waitQueueTimeoutMS: 5000 },
+  batch: { serverSelectionTimeoutMS: 30_000, connectTimeoutMS: 30_000, socketTimeoutMS: 300_000, waitQueueTimeoutMS: 300_000 },
+};
 
 /** The MongoDB backend, for MongoDB 6+ and FerretDB 1.x: one client, one collection per aggregate. */
 export function createMongoStorage(options: MongoStorageOptions): Storage {
-  // Short timeouts: a call fails fast as UNAVAILABLE when the database is down or hangs.
-  const client = new MongoClient(options.uri, {
-    serverSelectionTimeoutMS: 2000,
-    connectTimeoutMS: 2000,
-    socketTimeoutMS: 10_000,
-    waitQueueTimeoutMS: 5000,
-  });
+  const client = new MongoClient(options.uri, TIMEOUTS[options.patience ?? 'calls']);
   const db = client.db(options.dbName);
   const users = new MongoUserStore(db.collection<UserDoc>('users'));
   const tokens = new MongoTokenStore(db.collection<TokenDoc>('accessTokens'));

@@ -51,6 +51,10 @@ export class CachingTokenStore implements TokenStore {
     return this.inner.insert(token);
   }
 
+  insertIfAbsent(token: TokenRecord): Promise<boolean> {
+    return this.inner.insertIfAbsent(token);
+  }
+
   async find(hash: string): Promise<TokenRecord | undefined> {
     const cached = this.cache.get(hash);
     if (cached) {

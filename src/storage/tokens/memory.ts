@@ -17,6 +17,12 @@ export class MemoryTokenStore implements TokenStore {
     else this.byUser.set(token.userId, new Set([token.hash]));
   }
 
+  async insertIfAbsent(token: TokenRecord): Promise<boolean> {
+    if (this.tokens.has(token.hash)) return false;
+    await this.insert(token);
+    return true;
+  }
+
   async find(hash: string): Promise<TokenRecord | undefined> {
     return this.tokens.get(hash);
   }

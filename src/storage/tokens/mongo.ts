@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import { guarded, literal } from '../mongo/errors.js';
+import { guarded, isDuplicateKey, literal } from '../mongo/errors.js';
 import { BatchedLookup } from './batched-lookup.js';
 import type { TokenRecord, TokenStore } from './port.js';
 
@@ -45,15 +45,20 @@ export class MongoTokenStore implements TokenStore {
 
   insert(token: TokenRecord): Promise<void> {
     return guarded(async () => {
-      await this.collection.insertOne({
-        _id: token.hash,
-        userId: token.userId,
-        realm: token.realm,
-        scopes: [...token.scopes],
-        created: token.created,
-        ttlSeconds: token.ttlSeconds,
-        ...(token.expiresAt === undefined ? {} : { expiresAt: token.expiresAt }),
-      });
+      await this.collection.insertOne(toDoc(token));
+    });
+  }
+
+  /** The hash is the only unique key, so a duplicate-key error means the token is stored already. */
+  insertIfAbsent(token: TokenRecord): Promise<boolean> {
+    return guarded(async () => {
+      try {
+        await this.collection.insertOne(toDoc(token));
+        return true;
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
     });
   }
 
@@ -99,6 +104,18 @@ export class MongoTokenStore implements TokenStore {
       return hashes;
     });
   }
+}
+
+function toDoc(token: TokenRecord): TokenDoc {
+  return {
+    _id: token.hash,
+    userId: token.userId,
+    realm: token.realm,
+    scopes: [...token.scopes],
+    created: token.created,
+    ttlSeconds: token.ttlSeconds,
+    ...(token.expiresAt === undefined ? {} : { expiresAt: token.expiresAt }),
+  };
 }
 
 function toToken(doc: TokenDoc | null): TokenRecord | undefined {

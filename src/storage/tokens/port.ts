@@ -17,6 +17,8 @@ export interface TokenRecord {
 
 export interface TokenStore {
   insert(token: TokenRecord): Promise<void>;
+  /** Inserts the token unless its hash is stored already (that one is left as it is); true when inserted. */
+  insertIfAbsent(token: TokenRecord): Promise<boolean>;
   find(hash: string): Promise<TokenRecord | undefined>;
   /** Deletes and returns the token: of concurrent calls with one hash, one gets it. */
   take(hash: string): Promise<TokenRecord | undefined>;

@@ -22,6 +22,12 @@ export class MemoryUserStore implements UserStore {
     this.put({ ...user });
   }
 
+  async insertIfAbsent(user: UserRecord): Promise<boolean> {
+    if (this.byId.has(user.id)) return false;
+    await this.create(user);
+    return true;
+  }
+
   private put(user: UserRecord): void {
     this.byId.set(user.id, user);
     this.byEmail.set(key(user.realm, user.email), user);

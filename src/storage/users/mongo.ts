@@ -47,6 +47,25 @@ export class MongoUserStore implements UserStore {
   }
 
   /**
+   * Looks first, so that a run again costs one lookup per user rather than a refused insert and
+   * the lookups that name the refusing index; looks again when the insert is refused, for one
+   * that raced it.
+   */
+  insertIfAbsent(user: UserRecord): Promise<boolean> {
+    return guarded(async () => {
+      const stored = () => this.users.findOne({ _id: literal(user.id) }, { projection: { _id: 1 } });
+      if (await stored()) return false;
+      try {
+        await this.create(user);
+        return true;
+      } catch (err) {
+        if ((err instanceof DuplicateKeyError || isDuplicateKey(err)) && (await stored())) return false;
+        throw err;
+      }
+    });
+  }
+
+  /**
    * Which unique field a duplicate-key error hit when user `id` tried to hold `wanted`. MongoDB
    * names the index in keyPattern; FerretDB names nothing, so then the values are looked up among
    * the other users (email first, as the memory store checks).

@@ -36,6 +36,11 @@ export interface UserStore {
    * username is taken when one with the same usernameKey exists in the realm.
    */
   create(user: UserRecord): Promise<void>;
+  /**
+   * As create, except that a user stored under the same id already is left as it is: false then,
+   * true when inserted. For imports, which must change nothing when run again.
+   */
+  insertIfAbsent(user: UserRecord): Promise<boolean>;
   findById(id: string): Promise<UserRecord | undefined>;
   findByEmail(realm: string, email: string): Promise<UserRecord | undefined>;
   /** Matches without regard to case (usernameKey); the user keeps the username it was created with. */

@@ -35,6 +35,16 @@ export function tokenStoreContract(implementation: string, setup: () => Promise<
       assert.deepEqual((await store.find(t.hash))?.scopes, ['a']);
     });
 
+    it('inserts a token if absent, and leaves a stored one as it is', async () => {
+      const t = token({ userId: 'u1', scopes: ['a'] });
+      assert.equal(await store.insertIfAbsent(t), true);
+      assert.equal(await store.insertIfAbsent({ ...t, userId: 'u2', scopes: [], ttlSeconds: -1, expiresAt: undefined }), false);
+      assert.deepEqual(await store.find(t.hash), t);
+      assert.equal(await store.deleteByUser('u2'), 0);
+      const results = await Promise.all(Array.from({ length: 8 }, () => store.insertIfAbsent(token({ hash: 'f'.repeat(64) }))));
+      assert.equal(results.filter(Boolean).length, 1);
+    });
+
     it('takes a token once', async () => {
       const t = token();
       await store.insert(t);

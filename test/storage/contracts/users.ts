@@ -191,6 +191,41 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
       await store.create(user({ email: 'lea@example.com', username: 'LEA' }));
     });
 
+    describe('insertIfAbsent', () => {
+      it('inserts a new user, then leaves the stored one as it is', async () => {
+        const erin = user({ email: 'erin@example.com', username: 'erin' });
+        assert.equal(await store.insertIfAbsent(erin), true);
+        assert.deepEqual(await store.findById(erin.id), erin);
+        assert.equal(await store.insertIfAbsent(erin), false);
+        const changed = { ...erin, email: 'other@example.com', username: 'other', passwordHash: 'changed' };
+        assert.equal(await store.insertIfAbsent(changed), false);
+        assert.deepEqual(await store.findById(erin.id), erin);
+        assert.deepEqual(await store.findByEmail('', 'erin@example.com'), erin);
+        assert.equal(await store.findByEmail('', 'other@example.com'), undefined);
+        assert.equal(await store.findByUsername('', 'other'), undefined);
+      });
+
+      it('leaves a stored user without a username as it is', async () => {
+        const nameless = user();
+        assert.equal(await store.insertIfAbsent(nameless), true);
+        assert.equal(await store.insertIfAbsent({ ...nameless, email: 'moved@example.com' }), false);
+        assert.deepEqual(await store.findById(nameless.id), nameless);
+      });
+
+      it("refuses another user's email or username", async () => {
+        await store.create(user({ email: 'held@example.com', username: 'holder' }));
+        await assert.rejects(store.insertIfAbsent(user({ email: 'held@example.com' })), isDuplicate('email'));
+        await assert.rejects(store.insertIfAbsent(user({ username: 'holder' })), isDuplicate('username'));
+      });
+
+      it('inserts one of concurrent insertions of one user', async () => {
+        const fay = user({ email: 'fay@example.com', username: 'fay' });
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.insertIfAbsent(fay)));
+        assert.equal(results.filter(Boolean).length, 1);
+        assert.deepEqual(await store.findById(fay.id), fay);
+      });
+    });
+
     describe('odd values are plain values', () => {
       it('finds nothing for operator-like strings', async () => {
         await store.create(user({ email: 'plain@example.com', username: 'plain' }));
