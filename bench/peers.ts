@@ -81,7 +81,10 @@ async function startPeer(name: PeerName, args: string[], env: (ports: { public: 
   const { pid } = child;
   if (pid === undefined) throw new Error(`${binary} did not start`);
   const output: string[] = [];
-  createInterface({ input: child.stderr }).on('line', (line) => output.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    output.push(line);
+    if (output.length > 20) output.shift();
+  });
   let exited = false;
   void once(child, 'exit').then(() => (exited = true));
   const adminUrl = `http://127.0.0.1:${ports.admin}`;
@@ -91,7 +94,7 @@ async function startPeer(name: PeerName, args: string[], env: (ports: { public: 
     if (ready) break;
     if (exited || Date.now() > deadline) {
       await stop();
-      throw new Error(`${binary} ${args.join(' ')}: ${exited ? 'exited' : 'not ready in time'}\n${output.slice(-20).join('\n')}`);
+      throw new Error(`${binary} ${args.join(' ')}: ${exited ? 'exited' : 'not ready in time'}\n${output.join('\n')}`);
     }
     await delay(POLL_MS);
   }
@@ -155,14 +158,13 @@ export async function kratosLogin(kratos: Peer, identifier: string): Promise<str
   return answer.session_token;
 }
 
-/** `perUser` Kratos sessions for each of email(0..users-1), logged in a few at a time. */
+/**
+ * `perUser` Kratos sessions for each of email(0..users-1), one login at a time: concurrent logins
+ * on Kratos's in-memory SQLite sometimes fail ("concurrent update", see the login scenario).
+ */
 export async function kratosSessions(kratos: Peer, users: number, perUser: number): Promise<string[]> {
   const tokens: string[] = [];
-  for (let n = 0; n < users; n++) {
-    for (let batch = 0; batch < perUser; batch += 4) {
-      tokens.push(...(await Promise.all(Array.from({ length: Math.min(4, perUser - batch) }, () => kratosLogin(kratos, email(n))))));
-    }
-  }
+  for (let n = 0; n < users * perUser; n++) tokens.push(await kratosLogin(kratos, email(n % users)));
   return tokens;
 }
 

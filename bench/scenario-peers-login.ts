@@ -11,6 +11,11 @@ const TITLE = 'Password login vs Ory Kratos';
 const TARGET = 1.1;
 /** Logins rotate over this many users on both sides. */
 const USERS = 4;
+/**
+ * Kratos on its in-memory SQLite answers a few concurrent logins with 500 "Unable to serialize
+ * access due to a concurrent update in another session": its own behaviour, reported, not retried.
+ */
+const KRATOS_TOLERATED_FAILURES = 0.1;
 
 /**
  * Password login at the same bcrypt cost, alternating: Kratos's native API login flow (create the
@@ -32,6 +37,7 @@ export const peersLoginScenario = (ctx: Context): Promise<Section> =>
           flow: (worker) => kratosLogin(kratos, email(worker % USERS)),
           concurrency,
           seconds: ctx.seconds,
+          toleratedFailures: KRATOS_TOLERATED_FAILURES,
         };
         const ours: FlowRun = {
           what: 'ours POST /api/users/login',
@@ -63,6 +69,9 @@ export const peersLoginScenario = (ctx: Context): Promise<Section> =>
           notes: [
             `Node's fetch, ${concurrency} workers logging in back to back over ${USERS} users, a Kratos login (both of its calls) counting as one; best of ${ctx.rounds} alternating runs of ${ctx.seconds} s`,
             `Kratos on in-memory SQLite, password method, bcrypt cost ${ctx.bcryptCost} (checked on the hash it stored; Kratos allows a cost below 12 only with --dev); ours on the embedded store`,
+            ...(kratosLoad.errors > 0
+              ? [`Kratos failed ${kratosLoad.errors} of ${kratosLoad.ok + kratosLoad.errors} logins in the run kept (its req/s counts the others): ${kratosLoad.firstError ?? ''}`]
+              : []),
           ],
         };
       } finally {
