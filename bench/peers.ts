@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,19 +16,23 @@ const READY_TIMEOUT_MS = 60_000;
 const POLL_MS = 2;
 
 type PeerName = 'kratos' | 'hydra';
-let binaries: Record<PeerName, string> | undefined;
+/** What scripts/peers.sh gave: the binaries, or why it failed (not retried within a run). */
+let built: Record<PeerName, string> | Error | undefined;
 
 /**
  * Kratos and Hydra, built by scripts/peers.sh into the tools cache on first use (minutes; later
- * runs find them there). Throws when they cannot be built: the build's own output is on stderr.
+ * runs find them there). Throws with the build's last line when they cannot be built.
  */
 function peerBinaries(): Record<PeerName, string> {
-  if (!binaries) {
-    const out = execFileSync('bash', [join(ROOT, 'scripts/peers.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    const bin = out.trim().split('\n').at(-1) ?? '';
-    binaries = { kratos: join(bin, 'kratos'), hydra: join(bin, 'hydra') };
+  if (!built) {
+    const build = spawnSync('bash', [join(ROOT, 'scripts/peers.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    process.stderr.write(build.stderr);
+    const bin = build.stdout.trim().split('\n').at(-1) ?? '';
+    const last = build.stderr.trim().split('\n').at(-1) || build.error?.message || `exit ${String(build.status)}`;
+    built = build.status === 0 ? { kratos: join(bin, 'kratos'), hydra: join(bin, 'hydra') } : new Error(last.startsWith('scripts/peers.sh') ? last : `scripts/peers.sh: ${last}`);
   }
-  return binaries;
+  if (built instanceof Error) throw built;
+  return built;
 }
 
 /**
@@ -39,12 +43,12 @@ export async function withPeers(title: string, scenario: () => Promise<Section>)
   try {
     peerBinaries();
   } catch (err) {
-    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const why = err instanceof Error ? err.message : String(err);
     process.stderr.write(`bench: ${title}: NOT MEASURED, the peers could not be built: ${why}\n`);
     return {
       title: `${title}: not measured`,
       rows: [],
-      checks: [{ target: 'Ory Kratos and Ory Hydra built by scripts/peers.sh', measured: `failed: ${why} (its output is in the bench's log)`, met: false }],
+      checks: [{ target: 'Ory Kratos and Ory Hydra built by scripts/peers.sh', measured: why, met: false }],
     };
   }
   return scenario();

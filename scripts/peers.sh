@@ -25,9 +25,12 @@ if ! command -v go >/dev/null; then
 fi
 
 build() {
-  local tool=$1 module=${2%@*} version=${2#*@} src tmp
-  src=$(go mod download -json "$module@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
-  [ -d "$src" ] || { echo "scripts/peers.sh: could not download $module@$version" >&2; return 1; }
+  local tool=$1 module=${2%@*} version=${2#*@} json src tmp
+  if ! json=$(go mod download -json "$module@$version"); then
+    echo "scripts/peers.sh: could not download $module@$version: $(sed -n 's/^\t"Error": "\(.*\)"$/\1/p' <<<"$json")" >&2
+    return 1
+  fi
+  src=$(sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' <<<"$json")
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
   cp -r "$src/." "$tmp" && chmod -R u+w "$tmp"
