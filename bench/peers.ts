@@ -25,7 +25,7 @@ let built: Record<PeerName, string> | Error | undefined;
  */
 function peerBinaries(): Record<PeerName, string> {
   if (!built) {
-    const build = spawnSync('bash', [join(ROOT, 'scripts/peers.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const build = spawnSync('bash', [join(ROOT, 'scripts/peers.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
     process.stderr.write(build.stderr);
     const bin = build.stdout.trim().split('\n').at(-1) ?? '';
     const last = build.stderr.trim().split('\n').at(-1) || build.error?.message || `exit ${String(build.status)}`;
