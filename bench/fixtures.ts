@@ -26,11 +26,15 @@ export async function seedGrpc(address: string, users: number, tokensPerUser: nu
   }
 }
 
-async function postJson(url: string, body: object): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
+/** A request that must answer 2xx with a JSON object; throws with the answer otherwise. */
+export async function fetchJson(url: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as Record<string, unknown>;
 }
+
+export const postJson = (url: string, body: object): Promise<Record<string, unknown>> =>
+  fetchJson(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 /** One user through the LoopBack-shaped REST API (ours or LoopBack's), logged in once. */
 export async function seedRest(baseUrl: string): Promise<{ userId: string; token: string }> {

@@ -6,12 +6,19 @@ export interface HttpRun {
   method: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Requests sent in turn on each connection instead of one (their headers and body replace the
+   * run's), each connection starting at another: concurrent requests then carry different tokens.
+   */
+  requests?: { headers?: Record<string, string>; body?: string }[];
   connections: number;
   seconds: number;
 }
 
 /** One autocannon run (in this process: it is idle otherwise) over keep-alive connections, unpipelined. */
 export async function httpLoad(run: HttpRun): Promise<Load> {
+  const { requests } = run;
+  let clients = 0;
   const result = await autocannon({
     url: run.url,
     method: run.method,
@@ -19,6 +26,13 @@ export async function httpLoad(run: HttpRun): Promise<Load> {
     body: run.body,
     connections: run.connections,
     duration: run.seconds,
+    ...(requests && {
+      setupClient: (client) => {
+        const start = clients++ % requests.length;
+        // Copies: autocannon keeps each client's built request in the object.
+        client.setRequests([...requests.slice(start), ...requests.slice(0, start)].map((request) => ({ ...request })));
+      },
+    }),
   });
   const failed = result.errors + result.timeouts + result.non2xx;
   const load = {

@@ -48,12 +48,16 @@ export function cpuSeconds(pid: number): number {
 /** USER_HZ, 100 on every Linux that Node supports. */
 const CLOCK_TICKS = 100;
 
-/** Runs `measure` and adds the CPU the process used meanwhile, in % of one core. */
-export async function withCpu<T extends object>(pid: number, measure: () => Promise<T>): Promise<T & { cpuPercent: number }> {
-  const cpuBefore = cpuSeconds(pid);
+/**
+ * Runs `measure` and adds the CPU the process used meanwhile, in % of one core; given several
+ * processes (a server and its database), their sum.
+ */
+export async function withCpu<T extends object>(pids: number | number[], measure: () => Promise<T>): Promise<T & { cpuPercent: number }> {
+  const total = () => [pids].flat().reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const cpuBefore = total();
   const started = performance.now();
   const result = await measure();
-  return { ...result, cpuPercent: (100 * (cpuSeconds(pid) - cpuBefore)) / ((performance.now() - started) / 1000) };
+  return { ...result, cpuPercent: (100 * (total() - cpuBefore)) / ((performance.now() - started) / 1000) };
 }
 
 /** Starts a new peak (Linux: writing 5 to clear_refs resets VmHWM), so each scenario gets its own. */

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only validate,validate-ferretdb,login,login-storm,rest,memory,start,client] [--cpu-prof]
+// npm run bench [-- --quick] [--only validate,validate-ferretdb,login,login-storm,rest,memory,start,client,peers-validate,peers-login,peers-start] [--cpu-prof]
 // Builds nothing itself (npm run bench builds first); starts every process it measures on
 // 127.0.0.1 and kills them all at the end. See bench/README.md.
 import { cpus } from 'node:os';
@@ -13,6 +13,9 @@ import { clientScenario } from './scenario-client.js';
 import { loginScenario } from './scenario-login.js';
 import { loginStormScenario } from './scenario-login-storm.js';
 import { memoryScenario } from './scenario-memory.js';
+import { peersLoginScenario } from './scenario-peers-login.js';
+import { peersStartScenario } from './scenario-peers-start.js';
+import { peersValidateScenario } from './scenario-peers-validate.js';
 import { restScenario } from './scenario-rest.js';
 import { startScenario } from './scenario-start.js';
 import { validateScenario } from './scenario-validate.js';
@@ -31,6 +34,10 @@ const scenarios: Record<string, (ctx: Context) => Promise<Section[]>> = {
   memory: async (ctx) => [await memoryScenario(ctx)],
   start: async (ctx) => [await startScenario(ctx)],
   client: async (ctx) => [await clientScenario(ctx)],
+  // Ory Kratos and Hydra, built on first use by scripts/peers.sh (not by npm test).
+  'peers-validate': async (ctx) => [await peersValidateScenario(ctx)],
+  'peers-login': async (ctx) => [await peersLoginScenario(ctx)],
+  'peers-start': async (ctx) => [await peersStartScenario(ctx)],
 };
 const chosen = (values.only?.split(',') ?? Object.keys(scenarios)).map((name) => {
   const scenario = scenarios[name];
