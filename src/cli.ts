@@ -20,7 +20,7 @@ into the store this service is configured with (MONGODB_URI, MONGODB_DB). Runnin
 nothing; an interrupted run is finished by running it again.
 
   --from <uri>            LoopBack's MongoDB (required)
-  --db <name>             its database (default: the one named in the URI)
+  --db <name>             its database (default: the one named in the URI; one must name it)
   --users <collection>    its user model's collection (default: User)
   --tokens <collection>   its access token collection (default: AccessToken)
   --realm <realm>         the realm of users that have none (default: "", the default realm)
@@ -75,7 +75,10 @@ function parseImportArgs(args: string[]) {
   if (!DUPLICATE_POLICIES.includes(onDuplicate)) fail(`import-loopback: --on-duplicate must be ${DUPLICATE_POLICIES.join(' or ')}`);
   const batchSize = Number(values['batch-size']);
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) fail('import-loopback: --batch-size must be 1 to 10000');
-  return { ...values, from: values.from, onDuplicate, batchSize };
+  // Else the driver would read a database called `test`: an empty import that looks like success.
+  const db = values.db ?? /^mongodb(?:\+srv)?:\/\/[^/]+\/([^/?]+)/.exec(values.from)?.[1];
+  if (!db) fail("import-loopback: name LoopBack's database, in the URI (mongodb://host/myapp) or with --db");
+  return { ...values, from: values.from, db: decodeURIComponent(db), onDuplicate, batchSize };
 }
 
 async function importLoopBackCommand(args: string[]): Promise<number> {

@@ -4,8 +4,8 @@ import type { LoopBackSource, SourceDocument } from '../core/ports.js';
 export interface LoopBackSourceOptions {
   /** The LoopBack app's MongoDB. */
   uri: string;
-  /** Its database; undefined: the one named in the URI. */
-  dbName: string | undefined;
+  /** Its database. */
+  dbName: string;
   /** Collection names: LoopBack names them after the models (User, AccessToken unless the app renamed them). */
   users: string;
   tokens: string;

@@ -265,7 +265,7 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
     assert.match(terminal, /^users {6}0 would be imported, 8 already here\r?$/m);
   });
 
-  test('refuses to import into the in-memory store, and explains its options', async () => {
+  test('refuses the in-memory store and an unnamed LoopBack database, and explains its options', async () => {
     const run = await runImport({}, ['--from', from]);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /MONGODB_URI is not set/);
@@ -275,6 +275,11 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
     const unknown = await runImport(env, ['--from', from, '--bogus']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /--bogus/);
+    const noDatabase = await runImport(env, ['--from', mongo.uri]);
+    assert.equal(noDatabase.code, 2);
+    assert.match(noDatabase.stderr, /name LoopBack's database/);
+    const named = await runImport(env, ['--from', mongo.uri, '--db', loopbackDb, '--dry-run', '--json']);
+    assert.equal((JSON.parse(named.stdout) as ImportReport).users.present, 8);
   });
 });
 
