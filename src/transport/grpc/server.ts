@@ -9,6 +9,8 @@ import { InFlight, unaryCall, type CallDeps } from './unary-call.js';
 
 /** Requests are small; anything near this is abuse. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Answers are ours: the largest is reflection's, a file with all its imports (Envoy's ext_authz: about 110 KiB). */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
 const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
 export interface GrpcServerDeps extends CallDeps {
@@ -49,7 +51,7 @@ function addService(server: Server, service: GrpcService, descriptors: Descripto
 export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
   const server = new Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_RESPONSE_BYTES,
   });
   const descriptors = deps.descriptors ?? builtDescriptors();
   const inFlight = new InFlight();

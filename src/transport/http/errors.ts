@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { AuthError, ErrorCode, toAuthError, type ErrorKind } from '../../core/errors.js';
+import { loopBackError } from '../loopback-error.js';
 import { validationError } from './schemas.js';
 
 /** REST status of each kind of AuthError (docs/contract.md's error table). */
@@ -85,5 +86,5 @@ export function sendFailure(reply: FastifyReply, failure: HttpFailure): FastifyR
   return reply
     .code(failure.status)
     .type('application/json; charset=utf-8')
-    .send({ error: { statusCode: failure.status, name: 'Error', message: failure.message, code: failure.code } });
+    .send(loopBackError(failure.status, failure.code, failure.message));
 }

@@ -1,0 +1,84 @@
+import { status } from '@grpc/grpc-js';
+import type { AuthCore } from '../../core/auth-core.js';
+import { HeaderValueOption_HeaderAppendAction, type HeaderValueOption } from '../../gen/envoy/config/core/v3/base.js';
+import type { AttributeContext_HttpRequest } from '../../gen/envoy/service/auth/v3/attribute_context.js';
+import { AuthorizationService, type CheckResponse } from '../../gen/envoy/service/auth/v3/external_auth.js';
+import { checkAccess, identityHeaders, scopesOf, type Denial, type Identity } from '../gateway/access.js';
+import { credentialOf, type HeaderValues } from '../gateway/credentials.js';
+import type { GatewaySettings } from '../gateway/settings.js';
+import { loopBackError } from '../loopback-error.js';
+import { grpcService, type GrpcService } from './service.js';
+
+/** The context extension (set per route in Envoy's ExtAuthzPerRoute) naming the scopes a route requires. */
+const REQUIRED_SCOPES = 'required_scopes';
+
+/**
+ * The request's headers as Envoy sends them: a map (repeated headers joined with commas), or with
+ * `encode_raw_headers` a list with repeated headers apart and values as bytes.
+ */
+function headersOf(http: AttributeContext_HttpRequest | undefined): HeaderValues {
+  const raw = http?.headerMap?.headers;
+  if (raw && raw.length > 0) {
+    return (name) => raw.filter((header) => header.key.toLowerCase() === name).map((header) => (header.rawValue.length > 0 ? header.rawValue.toString('utf8') : header.value));
+  }
+  const map = http?.headers ?? {};
+  return (name) => {
+    const value = map[name];
+    return value === undefined ? [] : [value];
+  };
+}
+
+const header = (key: string, value: string): HeaderValueOption => ({
+  header: { key, value, rawValue: Buffer.alloc(0) },
+  append: undefined,
+  // Replaces every copy the client sent.
+  appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD,
+  keepEmptyValue: false,
+});
+
+function allowed(identity: Identity, settings: GatewaySettings): CheckResponse {
+  const headers = identityHeaders(settings.identityHeaders, identity);
+  const removed = headers.filter(([, value]) => value === undefined).map(([name]) => name);
+  if (settings.removeAuthorization) removed.push('authorization');
+  return {
+    status: { code: status.OK, message: '', details: [] },
+    okResponse: {
+      headers: headers.flatMap(([name, value]) => (value === undefined ? [] : [header(name, value)])),
+      headersToRemove: removed,
+      dynamicMetadata: undefined,
+      responseHeadersToAdd: [],
+      queryParametersToSet: [],
+      queryParametersToRemove: [],
+    },
+    dynamicMetadata: { user_id: identity.userId, realm: identity.realm, scopes: identity.scopes },
+  };
+}
+
+function denied(denial: Denial): CheckResponse {
+  return {
+    status: { code: denial.status === 403 ? status.PERMISSION_DENIED : status.UNAUTHENTICATED, message: denial.message, details: [] },
+    deniedResponse: {
+      status: { code: denial.status },
+      headers: [header('www-authenticate', denial.challenge), header('content-type', 'application/json; charset=utf-8')],
+      body: JSON.stringify(loopBackError(denial.status, denial.code, denial.message)),
+    },
+    dynamicMetadata: undefined,
+  };
+}
+
+/**
+ * envoy.service.auth.v3.Authorization, for Envoy's ext_authz filter and Istio's CUSTOM action: the
+ * request's token checked by ValidateToken. A refused token is an OK call carrying a denial (Envoy
+ * counts error statuses as failures of the authorizer); the call fails only when the service does
+ * (UNAVAILABLE while the database is down).
+ */
+export function extAuthzGrpcService(core: AuthCore, settings: GatewaySettings): GrpcService {
+  return grpcService(AuthorizationService, {
+    check: async (request) => {
+      const http = request.attributes?.request?.http;
+      const credential = credentialOf(headersOf(http), settings.tokenSources, [http?.path ?? '']);
+      const access = await checkAccess(core, credential, scopesOf(request.attributes?.contextExtensions[REQUIRED_SCOPES]));
+      return access.allowed ? allowed(access.identity, settings) : denied(access.denial);
+    },
+  });
+}
