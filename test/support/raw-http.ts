@@ -23,7 +23,7 @@ function unchunk(body: string): string {
 }
 
 /** Sends one request with `Connection: close` and reads the answer to the end. */
-export function rawRequest(port: number, target: string, headers: Array<[string, string]> = [], method = 'GET'): Promise<RawAnswer> {
+export function rawRequest(port: number, target: string, headers: Array<[string, string]> = [], method = 'GET', body = ''): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -52,7 +52,8 @@ export function rawRequest(port: number, target: string, headers: Array<[string,
       resolve(answer);
     });
     const head = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...headers.map(([name, value]) => `${name}: ${value}`)];
+    if (body !== '') head.push(`Content-Length: ${Buffer.byteLength(body)}`);
     // Written, not ended: NGINX takes a half-closed connection for a client that left (499).
-    socket.write(`${head.join('\r\n')}\r\n\r\n`);
+    socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
   });
 }
