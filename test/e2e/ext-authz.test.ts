@@ -76,14 +76,15 @@ describe('Envoy ext_authz: envoy.service.auth.v3.Authorization/Check', () => {
   });
 
   it('reads the token raw or as Bearer (any case), from the configured header or cookie, or from raw headers', async () => {
-    for (const attributes of [
+    const sources: HttpAttributes[] = [
       { headers: { authorization: ann.token } },
       { headers: { authorization: `bearer   ${ann.token}` } },
       { headers: { 'x-access-token': ann.token } },
       { headers: { cookie: `theme=dark; session=${ann.token}` } },
       { headers: { authorization: `Bearer ${ann.token}`, cookie: `session=${ann.token}` } },
-      { rawHeaders: [['authorization', `Bearer ${ann.token}`]] as Array<[string, string]> },
-    ]) {
+      { rawHeaders: [['authorization', `Bearer ${ann.token}`]] },
+    ];
+    for (const attributes of sources) {
       const response = await check(attributes);
       expectAllowed(response);
       assert.equal(headersSet(response)[USER_HEADER], ann.userId, JSON.stringify(attributes));
