@@ -9,6 +9,7 @@ import { ghzBinary } from './ghz.js';
 import { h2loadBinary } from './h2load.js';
 import { waitForQuiet } from './machine.js';
 import { formatText, writeResults, type Report, type Section } from './report.js';
+import { gatewaysScenario } from './scenario-gateways.js';
 import { loginScenario } from './scenario-login.js';
 import { loginStormScenario } from './scenario-login-storm.js';
 import { memoryScenario } from './scenario-memory.js';
@@ -29,6 +30,7 @@ const scenarios: Record<string, (ctx: Context) => Promise<Section[]>> = {
   rest: async (ctx) => [await restScenario(ctx)],
   memory: async (ctx) => [await memoryScenario(ctx)],
   start: async (ctx) => [await startScenario(ctx)],
+  gateways: async (ctx) => [await gatewaysScenario(ctx)],
 };
 const chosen = (values.only?.split(',') ?? Object.keys(scenarios)).map((name) => {
   const scenario = scenarios[name];

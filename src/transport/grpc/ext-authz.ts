@@ -1,12 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import type { AuthCore } from '../../core/auth-core.js';
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOption } from '../../gen/envoy/config/core/v3/base.js';
-import type { AttributeContext_HttpRequest } from '../../gen/envoy/service/auth/v3/attribute_context.js';
 import { AuthorizationService, type CheckResponse } from '../../gen/envoy/service/auth/v3/external_auth.js';
 import { checkAccess, identityHeaders, scopesOf, type Denial, type Identity } from '../gateway/access.js';
 import { credentialOf, type HeaderValues } from '../gateway/credentials.js';
 import type { GatewaySettings } from '../gateway/settings.js';
 import { loopBackError } from '../loopback-error.js';
+import { readCheckRequest, type CheckView } from './ext-authz-request.js';
 import { grpcService, type GrpcService } from './service.js';
 
 /** The context extension (set per route in Envoy's ExtAuthzPerRoute) naming the scopes a route requires. */
@@ -14,19 +14,18 @@ const REQUIRED_SCOPES = 'required_scopes';
 
 /**
  * The request's headers as Envoy sends them: a map (repeated headers joined with commas), or with
- * `encode_raw_headers` a list with repeated headers apart and values as bytes.
+ * `encode_raw_headers` a list with repeated headers apart.
  */
-function headersOf(http: AttributeContext_HttpRequest | undefined): HeaderValues {
-  const raw = http?.headerMap?.headers;
-  if (raw && raw.length > 0) {
-    return (name) => raw.filter((header) => header.key.toLowerCase() === name).map((header) => (header.rawValue.length > 0 ? header.rawValue.toString('utf8') : header.value));
-  }
-  const map = http?.headers ?? {};
+function headersOf(view: CheckView): HeaderValues {
+  if (view.rawHeaders.length > 0) return (name) => view.rawHeaders.filter(([key]) => key === name).map(([, value]) => value);
   return (name) => {
-    const value = map[name];
+    const value = view.headers.get(name);
     return value === undefined ? [] : [value];
   };
 }
+
+/** Envoy's Authorization service, its requests read for what Check needs only. */
+const definition = { check: { ...AuthorizationService.check, requestDeserialize: (bytes: Buffer): CheckView => readCheckRequest(bytes) } };
 
 const header = (key: string, value: string): HeaderValueOption => ({
   header: { key, value, rawValue: Buffer.alloc(0) },
@@ -73,11 +72,10 @@ function denied(denial: Denial): CheckResponse {
  * (UNAVAILABLE while the database is down).
  */
 export function extAuthzGrpcService(core: AuthCore, settings: GatewaySettings): GrpcService {
-  return grpcService(AuthorizationService, {
+  return grpcService(definition, {
     check: async (request) => {
-      const http = request.attributes?.request?.http;
-      const credential = credentialOf(headersOf(http), settings.tokenSources, [http?.path ?? '']);
-      const access = await checkAccess(core, credential, scopesOf(request.attributes?.contextExtensions[REQUIRED_SCOPES]));
+      const credential = credentialOf(headersOf(request), settings.tokenSources, [request.path]);
+      const access = await checkAccess(core, credential, scopesOf(request.contextExtensions.get(REQUIRED_SCOPES)));
       return access.allowed ? allowed(access.identity, settings) : denied(access.denial);
     },
   });
