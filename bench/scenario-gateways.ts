@@ -13,6 +13,8 @@ import { VALIDATE_CONCURRENCY } from './validate-load.js';
 /** Each gateway against the call it wraps: at least this fraction of its rate. */
 const TARGET = 0.9;
 const HTTP_CONNECTIONS = 50;
+/** Alternating runs, at least: each pair compares two calls on one server, and a shared machine swings between runs. */
+const MIN_ROUNDS = 3;
 
 /** A Check as Envoy sends it for a plain GET with its default settings (every request header). */
 function checkRequest(token: string): Uint8Array {
@@ -79,9 +81,10 @@ export async function gatewaysScenario(ctx: Context): Promise<Section> {
     const restValidate = (seconds: number) => http({ url: `${service.httpUrl}/api/tokens/validate`, method: 'POST' }, seconds);
     const verify = (seconds: number) => http({ url: `${service.httpUrl}/auth/verify`, method: 'GET' }, seconds);
 
+    const rounds = Math.max(MIN_ROUNDS, ctx.rounds);
     for (const warm of [validateCall, checkCall, restValidate, verify]) await warm(ctx.warmupSeconds)();
-    const [validate, check] = await bestOf<[Load, Load]>(ctx.rounds, [validateCall(ctx.seconds), checkCall(ctx.seconds)]);
-    const [rest, forward] = await bestOf<[Load, Load]>(ctx.rounds, [restValidate(ctx.seconds), verify(ctx.seconds)]);
+    const [validate, check] = await bestOf<[Load, Load]>(rounds, [validateCall(ctx.seconds), checkCall(ctx.seconds)]);
+    const [rest, forward] = await bestOf<[Load, Load]>(rounds, [restValidate(ctx.seconds), verify(ctx.seconds)]);
     const checkRatio = check.rps / validate.rps;
     const verifyRatio = forward.rps / rest.rps;
     return {
@@ -98,7 +101,7 @@ export async function gatewaysScenario(ctx: Context): Promise<Section> {
       ],
       notes: [
         `gRPC: h2load, ${VALIDATE_CONCURRENCY} streams on one connection, one token; the Check carries the ten headers of a browser GET; ` +
-          `HTTP: autocannon, ${HTTP_CONNECTIONS} keep-alive connections; best of ${ctx.rounds} alternating runs of ${ctx.seconds} s`,
+          `HTTP: autocannon, ${HTTP_CONNECTIONS} keep-alive connections; best of ${rounds} alternating runs of ${ctx.seconds} s`,
         `server CPU per call at max: ValidateToken ${cpuPerRequestUs(validate)?.toFixed(0)} µs, Check ${cpuPerRequestUs(check)?.toFixed(0)} µs, ` +
           `POST /api/tokens/validate ${cpuPerRequestUs(rest)?.toFixed(0)} µs, /auth/verify ${cpuPerRequestUs(forward)?.toFixed(0)} µs`,
       ],

@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { CheckRequest } from '../../src/gen/envoy/service/auth/v3/external_auth.js';
 import { readDescriptors } from '../../src/transport/grpc/descriptors.js';
-import { CHECK_FIELDS, readCheckRequest } from '../../src/transport/grpc/ext-authz-request.js';
+import { CHECK_FIELDS, checkRequestReader } from '../../src/transport/grpc/ext-authz-request.js';
+import { MALFORMED } from '../../src/transport/grpc/request-decoding.js';
+
+const readCheckRequest = checkRequestReader(['authorization', 'Cookie']);
 
 const BUILT = new URL('../../dist/descriptors.binpb', import.meta.url);
 
@@ -53,7 +56,9 @@ describe('reading a CheckRequest', () => {
     const bytes = CheckRequest.encode(request).finish();
     const full = CheckRequest.decode(bytes).attributes;
     const view = readCheckRequest(bytes);
-    assert.deepEqual(Object.fromEntries(view.headers), full?.request?.http?.headers);
+    assert.ok(view !== MALFORMED);
+    const { ':path': _path, ...wanted } = full?.request?.http?.headers ?? {};
+    assert.deepEqual(Object.fromEntries(view.headers), wanted, 'the headers asked for, whatever their case');
     assert.deepEqual(view.rawHeaders, [['authorization', 'Bearer raw'], ['authorization', 'Bearer second']]);
     assert.equal(view.path, full?.request?.http?.path);
     assert.deepEqual(Object.fromEntries(view.contextExtensions), full?.contextExtensions);
@@ -61,5 +66,25 @@ describe('reading a CheckRequest', () => {
 
   it('reads nothing from an empty request', () => {
     assert.deepEqual(readCheckRequest(new Uint8Array()), { headers: new Map(), rawHeaders: [], path: '', contextExtensions: new Map() });
+  });
+
+  it('a request that is not protobuf, or holds invalid UTF-8 where it is read, is MALFORMED; what it skips is not looked at', () => {
+    const http = (headers: Record<string, string>, body = '') => ({ id: '', method: 'GET', headers, headerMap: undefined, path: '/', host: '', scheme: '', query: '', fragment: '', size: 0, protocol: '', body, rawBody: Buffer.alloc(0) });
+    const encode = (headers: Record<string, string>, body = '') =>
+      Buffer.from(CheckRequest.encode({ attributes: { source: undefined, destination: undefined, request: { time: undefined, http: http(headers, body) }, contextExtensions: {}, metadataContext: undefined, routeMetadataContext: undefined, tlsSession: undefined } }).finish());
+    /** The request with the first occurrence of `marker` (ASCII) replaced by bytes that are not UTF-8. */
+    const corrupt = (bytes: Buffer, marker: string) => {
+      const at = bytes.indexOf(marker);
+      assert.ok(at >= 0);
+      const copy = Buffer.from(bytes);
+      copy[at] = 0xff;
+      return copy;
+    };
+    const request = encode({ authorization: 'Bearer TOKEN', 'user-agent': 'AGENT' }, 'BODY');
+    assert.equal(readCheckRequest(corrupt(request, 'TOKEN')), MALFORMED);
+    assert.notEqual(readCheckRequest(corrupt(request, 'AGENT')), MALFORMED);
+    assert.notEqual(readCheckRequest(corrupt(request, 'BODY')), MALFORMED);
+    assert.equal(readCheckRequest(request.subarray(0, request.length - 3)), MALFORMED, 'truncated');
+    assert.equal(readCheckRequest(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])), MALFORMED, 'a length past the end');
   });
 });

@@ -49,7 +49,10 @@ function fromCookie(values: readonly string[], name: string): Credential | undef
 /** Whether a request target (`/path?query`) carries a token: URLs end up in logs, so tokens never travel in one. */
 function hasQueryToken(target: string): boolean {
   const query = target.indexOf('?');
-  return query >= 0 && new URLSearchParams(target.slice(query + 1)).has('access_token');
+  if (query < 0) return false;
+  const params = target.slice(query + 1);
+  // The name can only be there as itself or percent-encoded: most queries need no parsing.
+  return (params.includes('access_token') || params.includes('%')) && new URLSearchParams(params).has('access_token');
 }
 
 /**
@@ -59,15 +62,15 @@ function hasQueryToken(target: string): boolean {
  */
 export function credentialOf(headers: HeaderValues, sources: TokenSources, targets: readonly string[]): Credential {
   if (targets.some(hasQueryToken)) return malformed('access tokens are not accepted in the URL');
-  const found = [
-    fromHeader(headers('authorization'), 'Authorization'),
-    sources.header === undefined ? undefined : fromHeader(headers(sources.header), sources.header),
-    sources.cookie === undefined ? undefined : fromCookie(headers('cookie'), sources.cookie),
-  ].filter((credential) => credential !== undefined);
-  const problem = found.find((credential) => credential.kind === 'malformed');
-  if (problem) return problem;
-  const tokens = new Set(found.flatMap((credential) => (credential.kind === 'token' ? [credential.token] : [])));
-  if (tokens.size > 1) return malformed('more than one access token');
-  const [token] = tokens;
+  const found = [fromHeader(headers('authorization'), 'Authorization')];
+  if (sources.header !== undefined) found.push(fromHeader(headers(sources.header), sources.header));
+  if (sources.cookie !== undefined) found.push(fromCookie(headers('cookie'), sources.cookie));
+  let token: string | undefined;
+  for (const credential of found) {
+    if (credential?.kind === 'malformed') return credential;
+    if (credential?.kind !== 'token') continue;
+    if (token !== undefined && token !== credential.token) return malformed('more than one access token');
+    token = credential.token;
+  }
   return token === undefined ? NONE : { kind: 'token', token };
 }

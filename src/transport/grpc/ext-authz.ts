@@ -1,16 +1,19 @@
 import { status } from '@grpc/grpc-js';
+import { LRUCache } from 'lru-cache';
 import type { AuthCore } from '../../core/auth-core.js';
 import { HeaderValueOption_HeaderAppendAction, type HeaderValueOption } from '../../gen/envoy/config/core/v3/base.js';
-import { AuthorizationService, type CheckResponse } from '../../gen/envoy/service/auth/v3/external_auth.js';
+import { AuthorizationService, CheckResponse } from '../../gen/envoy/service/auth/v3/external_auth.js';
 import { checkAccess, identityHeaders, scopesOf, type Denial, type Identity } from '../gateway/access.js';
 import { credentialOf, type HeaderValues } from '../gateway/credentials.js';
 import type { GatewaySettings } from '../gateway/settings.js';
 import { loopBackError } from '../loopback-error.js';
-import { readCheckRequest, type CheckView } from './ext-authz-request.js';
+import { checkRequestReader, type CheckView } from './ext-authz-request.js';
 import { grpcService, type GrpcService } from './service.js';
 
 /** The context extension (set per route in Envoy's ExtAuthzPerRoute) naming the scopes a route requires. */
 const REQUIRED_SCOPES = 'required_scopes';
+/** Encoded answers kept: one per user recently allowed, and the few denials there are. */
+const ANSWERS_KEPT = 10_000;
 
 /**
  * The request's headers as Envoy sends them: a map (repeated headers joined with commas), or with
@@ -23,9 +26,6 @@ function headersOf(view: CheckView): HeaderValues {
     return value === undefined ? [] : [value];
   };
 }
-
-/** Envoy's Authorization service, its requests read for what Check needs only. */
-const definition = { check: { ...AuthorizationService.check, requestDeserialize: (bytes: Buffer): CheckView => readCheckRequest(bytes) } };
 
 const header = (key: string, value: string): HeaderValueOption => ({
   header: { key, value, rawValue: Buffer.alloc(0) },
@@ -72,11 +72,38 @@ function denied(denial: Denial): CheckResponse {
  * (UNAVAILABLE while the database is down).
  */
 export function extAuthzGrpcService(core: AuthCore, settings: GatewaySettings): GrpcService {
-  return grpcService(definition, {
-    check: async (request) => {
-      const credential = credentialOf(headersOf(request), settings.tokenSources, [request.path]);
-      const access = await checkAccess(core, credential, scopesOf(request.contextExtensions.get(REQUIRED_SCOPES)));
-      return access.allowed ? allowed(access.identity, settings) : denied(access.denial);
+  const { header, cookie } = settings.tokenSources;
+  const tokenHeaders = ['authorization', ...(header ? [header] : []), ...(cookie ? ['cookie'] : [])];
+  // An answer depends only on who is allowed (or why not), and the same ones recur call after call:
+  // each is encoded once (the dynamic metadata's Struct alone costs as much as the token lookup).
+  const answers = new LRUCache<string, Buffer>({ max: ANSWERS_KEPT });
+  const encoded = (key: string, answer: () => CheckResponse): Buffer => {
+    let bytes = answers.get(key);
+    if (!bytes) answers.set(key, (bytes = Buffer.from(CheckResponse.encode(answer()).finish())));
+    return bytes;
+  };
+  const definition = {
+    check: {
+      ...AuthorizationService.check,
+      // Requests are read for the token's headers, the path and the context extensions only.
+      requestDeserialize: checkRequestReader(tokenHeaders),
+      responseSerialize: (answer: Buffer): Buffer => answer,
     },
-  });
+  };
+  return grpcService(
+    definition,
+    {
+      check: async (request) => {
+        const credential = credentialOf(headersOf(request), settings.tokenSources, [request.path]);
+        const access = await checkAccess(core, credential, scopesOf(request.contextExtensions.get(REQUIRED_SCOPES)));
+        if (access.allowed) {
+          const { userId, realm, scopes } = access.identity;
+          return encoded(`allow\0${userId}\0${realm}\0${scopes.join(' ')}`, () => allowed(access.identity, settings));
+        }
+        const { status: httpStatus, challenge, code, message } = access.denial;
+        return encoded(`deny\0${httpStatus}\0${challenge}\0${code}\0${message}`, () => denied(access.denial));
+      },
+    },
+    { readsRequestsStrictly: true },
+  );
 }

@@ -30,7 +30,10 @@ export interface GrpcServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
-/** Serves a service: each method's request decoded strictly by its descriptor, each call through unaryCall. */
+/**
+ * Serves a service: each method's request decoded strictly by its descriptor (unless the service
+ * reads its requests strictly itself), each call through unaryCall.
+ */
 function addService(server: Server, service: GrpcService, descriptors: Descriptors, deps: CallDeps, inFlight: InFlight): void {
   const described = descriptors.registry.getService(service.name);
   if (!described) throw new Error(`no descriptor of ${service.name}: add its proto to scripts/descriptors.sh`);
@@ -42,7 +45,8 @@ function addService(server: Server, service: GrpcService, descriptors: Descripto
     const handler = service.handlers[key];
     if (!input || !handler) throw new Error(`${method.path}: no descriptor or no handler`);
     if (method.requestStream || method.responseStream) throw new Error(`${method.path}: only unary methods are served`);
-    definition[key] = { ...method, requestDeserialize: strictDeserializer(input, method.requestDeserialize) };
+    const requestDeserialize = service.readsRequestsStrictly ? method.requestDeserialize : strictDeserializer(input, method.requestDeserialize);
+    definition[key] = { ...method, requestDeserialize };
     implementation[key] = unaryCall(rpcName, handler, deps, inFlight);
   }
   server.addService(definition, implementation);
