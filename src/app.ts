@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { createBcryptHasher } from './adapters/bcrypt-hasher.js';
+import { createClientAuthenticator, parseClientSecrets } from './adapters/introspection-clients.js';
 import { createLogNotifier, createWebhookNotifier } from './adapters/notifiers.js';
-import { readTlsMaterial, type Config } from './config.js';
+import { ConfigError, readTlsMaterial, type Config } from './config.js';
 import { createAuthCore } from './core/auth-core.js';
 import type { AuthPolicy } from './core/context.js';
-import type { ResetNotifier } from './core/ports.js';
+import type { PasswordHasher, ResetNotifier } from './core/ports.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createMemoryStorage } from './storage/memory.js';
@@ -11,11 +13,16 @@ import { createMongoStorage, type Patience } from './storage/mongo.js';
 import type { Storage } from './storage/storage.js';
 import { CachingTokenStore } from './storage/tokens/cache.js';
 import type { TokenStore } from './storage/tokens/port.js';
+import { forwardAuthRoutes } from './transport/forward-auth/routes.js';
+import type { GatewaySettings } from './transport/gateway/settings.js';
+import { extAuthzGrpcService } from './transport/grpc/ext-authz.js';
 import { authGrpcService } from './transport/grpc/handlers.js';
 import { createGrpcServer } from './transport/grpc/server.js';
 import type { GrpcLimits } from './transport/grpc/limits.js';
 import type { HttpLimits } from './transport/http/limits.js';
 import { createHttpServer } from './transport/http/server.js';
+import type { ClientAuthenticator } from './transport/introspection/client-auth.js';
+import { introspectionRoutes } from './transport/introspection/routes.js';
 
 /** How often the database is pinged to drive health and readiness. */
 const HEALTH_INTERVAL_MS = 1000;
@@ -92,6 +99,24 @@ function cacheTokens(tokens: TokenStore, config: Config, logger: Logger, metrics
   });
 }
 
+export function gatewaySettingsFrom(config: Config): GatewaySettings {
+  return {
+    tokenSources: { header: config.AUTHZ_TOKEN_HEADER, cookie: config.AUTHZ_TOKEN_COOKIE },
+    identityHeaders: { userId: config.AUTHZ_USER_ID_HEADER, realm: config.AUTHZ_REALM_HEADER, scopes: config.AUTHZ_SCOPES_HEADER },
+    removeAuthorization: config.AUTHZ_REMOVE_AUTHORIZATION,
+  };
+}
+
+/** The introspection clients of INTROSPECTION_CLIENTS_FILE, read once at start; none without it. */
+function introspectionClients(config: Config, hasher: PasswordHasher): ClientAuthenticator | undefined {
+  if (!config.INTROSPECTION_CLIENTS_FILE) return undefined;
+  try {
+    return createClientAuthenticator(parseClientSecrets(readFileSync(config.INTROSPECTION_CLIENTS_FILE, 'utf8')), hasher);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: INTROSPECTION_CLIENTS_FILE ${err instanceof Error ? err.message : 'cannot be read'}`);
+  }
+}
+
 function createNotifier(config: Config, logger: Logger): ResetNotifier {
   if (config.RESET_WEBHOOK_URL && config.RESET_WEBHOOK_SECRET) {
     return createWebhookNotifier({ url: config.RESET_WEBHOOK_URL, secret: config.RESET_WEBHOOK_SECRET }, logger);
@@ -124,8 +149,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     () => databaseUp,
   );
 
+  const gateway = gatewaySettingsFrom(config);
   const grpc = createGrpcServer({
-    services: [authGrpcService(core)],
+    services: [authGrpcService(core), extAuthzGrpcService(core, gateway)],
     endpoint: { host: config.HOST, port: config.GRPC_PORT, tls },
     limits: grpcLimitsFrom(config),
     logger,
@@ -170,6 +196,15 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       ? undefined
       : createHttpServer({
           service: core,
+          routes: [
+            forwardAuthRoutes(core, gateway),
+            introspectionRoutes({
+              core,
+              authenticateClient: introspectionClients(config, hasher),
+              mutualTls: tls?.clientCa !== undefined,
+              issuer: config.OAUTH_ISSUER,
+            }),
+          ],
           endpoint: { host: config.HOST, port: config.HTTP_PORT, tls },
           limits: httpLimitsFrom(config),
           logger,

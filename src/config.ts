@@ -10,6 +10,13 @@ const positiveInt = z.coerce.number().int().positive();
 /** A duration in milliseconds where 0 turns the limit off. */
 const msOrOff = z.coerce.number().int().min(0);
 const optionalString = z.string().min(1).optional();
+/** An HTTP header name (RFC 9110 token), kept in lower case as Envoy and Node hand them over. */
+const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not an HTTP header name')
+  .transform((name) => name.toLowerCase());
+/** Headers that carry the request itself or its credentials: never a user header. */
+const RESERVED_HEADERS = new Set(['authorization', 'cookie', 'host', 'content-length', 'content-type', 'connection', 'transfer-encoding', 'te', 'upgrade']);
 
 const schema = z
   .object({
@@ -68,6 +75,19 @@ const schema = z
     HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(15000),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.default(72000),
     HTTP_MAX_CONNECTIONS: positiveInt.default(1000),
+    /** Gateways (Envoy ext_authz, forward auth): another header, and a cookie, that may carry the token besides Authorization. */
+    AUTHZ_TOKEN_HEADER: headerName.optional(),
+    AUTHZ_TOKEN_COOKIE: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a cookie name').optional(),
+    /** The headers that tell the upstream who called; the client's own copies are removed. */
+    AUTHZ_USER_ID_HEADER: headerName.default('x-auth-user-id'),
+    AUTHZ_REALM_HEADER: headerName.default('x-auth-realm'),
+    AUTHZ_SCOPES_HEADER: headerName.default('x-auth-scopes'),
+    /** Envoy ext_authz: remove Authorization before the request goes upstream. */
+    AUTHZ_REMOVE_AUTHORIZATION: boolean.default(false),
+    /** RFC 7662 introspection callers: `client_id:bcrypt hash` lines. */
+    INTROSPECTION_CLIENTS_FILE: optionalString,
+    /** RFC 8414 issuer; unset: the scheme and Host of each metadata request. */
+    OAUTH_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
@@ -93,6 +113,16 @@ const schema = z
     if (env.TLS_CLIENT_CA_FILE && !env.TLS_CERT_FILE) fail('TLS_CLIENT_CA_FILE', 'needs TLS_CERT_FILE and TLS_KEY_FILE');
     // Node refuses a headers timeout longer than the whole request's.
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) fail('HTTP_HEADERS_TIMEOUT_MS', 'must not exceed HTTP_REQUEST_TIMEOUT_MS');
+    const userHeaders = { AUTHZ_USER_ID_HEADER: env.AUTHZ_USER_ID_HEADER, AUTHZ_REALM_HEADER: env.AUTHZ_REALM_HEADER, AUTHZ_SCOPES_HEADER: env.AUTHZ_SCOPES_HEADER };
+    const seen = new Set<string>();
+    for (const [variable, name] of Object.entries(userHeaders)) {
+      if (RESERVED_HEADERS.has(name) || name === env.AUTHZ_TOKEN_HEADER || seen.has(name)) {
+        fail(variable, 'must name a header of its own (not Authorization, Cookie, Host, the token header or another user header)');
+      }
+      seen.add(name);
+    }
+    if (env.AUTHZ_TOKEN_HEADER && RESERVED_HEADERS.has(env.AUTHZ_TOKEN_HEADER)) fail('AUTHZ_TOKEN_HEADER', 'must not be a standard header (Authorization is always read)');
+    if (env.OAUTH_ISSUER && /[?#]/.test(env.OAUTH_ISSUER)) fail('OAUTH_ISSUER', 'must have no query or fragment (RFC 8414)');
   });
 
 export type Config = z.infer<typeof schema>;

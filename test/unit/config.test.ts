@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { policyFrom } from '../../src/app.js';
+import { gatewaySettingsFrom, policyFrom } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
 const base = { NODE_ENV: 'test' };
@@ -115,6 +115,44 @@ describe('client limits configuration', () => {
         () => loadConfig({ ...base, ...env }),
         (err: Error) => err instanceof ConfigError && err.message.startsWith(`invalid configuration: ${variable} `),
         JSON.stringify(env),
+      );
+    }
+  });
+});
+
+describe('gateway configuration (AUTHZ_*, introspection)', () => {
+  it('defaults: the token in Authorization only, x-auth-* user headers, Authorization kept', () => {
+    assert.deepEqual(gatewaySettingsFrom(loadConfig(base)), {
+      tokenSources: { header: undefined, cookie: undefined },
+      identityHeaders: { userId: 'x-auth-user-id', realm: 'x-auth-realm', scopes: 'x-auth-scopes' },
+      removeAuthorization: false,
+    });
+  });
+
+  it('takes header names in any case, a cookie, and an issuer', () => {
+    const config = loadConfig({ ...base, AUTHZ_TOKEN_HEADER: 'X-Access-Token', AUTHZ_TOKEN_COOKIE: 'session_id', AUTHZ_USER_ID_HEADER: 'X-User', OAUTH_ISSUER: 'https://auth.example.com' });
+    assert.deepEqual(gatewaySettingsFrom(config).tokenSources, { header: 'x-access-token', cookie: 'session_id' });
+    assert.equal(gatewaySettingsFrom(config).identityHeaders.userId, 'x-user');
+    assert.equal(config.OAUTH_ISSUER, 'https://auth.example.com');
+  });
+
+  it('refuses names that are no header, that carry credentials, or that clash, with one line naming the variable', () => {
+    for (const [variable, value, extra] of [
+      ['AUTHZ_USER_ID_HEADER', 'x user', {}],
+      ['AUTHZ_USER_ID_HEADER', 'Authorization', {}],
+      ['AUTHZ_REALM_HEADER', 'cookie', {}],
+      ['AUTHZ_SCOPES_HEADER', 'x-auth-user-id', {}],
+      ['AUTHZ_USER_ID_HEADER', 'x-access-token', { AUTHZ_TOKEN_HEADER: 'X-Access-Token' }],
+      ['AUTHZ_TOKEN_HEADER', 'authorization', {}],
+      ['AUTHZ_TOKEN_COOKIE', 'a;b', {}],
+      ['AUTHZ_REMOVE_AUTHORIZATION', 'maybe', {}],
+      ['OAUTH_ISSUER', 'ftp://auth.example.com', {}],
+      ['OAUTH_ISSUER', 'https://auth.example.com/?tenant=1', {}],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ ...base, ...extra, [variable]: value }),
+        (err: Error) => err instanceof ConfigError && new RegExp(`^invalid configuration: ${variable} [^\\n]+$`).test(err.message),
+        `${variable}=${value}`,
       );
     }
   });

@@ -4,6 +4,8 @@ import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 
 /** What a request that is not valid protobuf (or holds invalid UTF-8) decodes to. */
 export const MALFORMED = Symbol('malformed request');
+/** What a request over its service's size limit decodes to. */
+export const OVERSIZED = Symbol('oversized request');
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 

@@ -4,10 +4,12 @@ import type { Endpoint, TlsMaterial } from '../endpoint.js';
 import { builtDescriptors, type Descriptors } from './descriptors.js';
 import { grpcServerOptions, type GrpcLimits } from './limits.js';
 import { addReflection } from './reflection.js';
-import { strictDeserializer } from './request-decoding.js';
+import { OVERSIZED, strictDeserializer } from './request-decoding.js';
 import { methodName, type GrpcService } from './service.js';
 import { InFlight, unaryCall, type CallDeps } from './unary-call.js';
 
+/** Answers are ours: the largest is reflection's, a file with all its imports (Envoy's ext_authz: about 110 KiB). */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
 const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
 export interface GrpcServerDeps extends CallDeps {
@@ -28,8 +30,11 @@ export interface GrpcServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
-/** Serves a service: each method's request decoded strictly by its descriptor, each call through unaryCall. */
-function addService(server: Server, service: GrpcService, descriptors: Descriptors, deps: CallDeps, inFlight: InFlight): void {
+/**
+ * Serves a service: each method's request decoded strictly by its descriptor (unless the service
+ * reads its requests strictly itself), each call through unaryCall.
+ */
+function addService(server: Server, service: GrpcService, descriptors: Descriptors, deps: CallDeps & { limits: GrpcLimits }, inFlight: InFlight): void {
   const described = descriptors.registry.getService(service.name);
   if (!described) throw new Error(`no descriptor of ${service.name}: add its proto to scripts/descriptors.sh`);
   const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
@@ -40,14 +45,24 @@ function addService(server: Server, service: GrpcService, descriptors: Descripto
     const handler = service.handlers[key];
     if (!input || !handler) throw new Error(`${method.path}: no descriptor or no handler`);
     if (method.requestStream || method.responseStream) throw new Error(`${method.path}: only unary methods are served`);
-    definition[key] = { ...method, requestDeserialize: strictDeserializer(input, method.requestDeserialize) };
+    // Every service but one that takes larger requests by nature is held to the port's limit.
+    const maxBytes = service.maxRequestBytes === undefined ? deps.limits.maxMessageBytes : service.maxRequestBytes;
+    const strict = service.readsRequestsStrictly ? method.requestDeserialize : strictDeserializer(input, method.requestDeserialize);
+    const requestDeserialize = (bytes: Buffer) => (bytes.length > maxBytes ? OVERSIZED : strict(bytes));
+    definition[key] = { ...method, requestDeserialize };
     implementation[key] = unaryCall(rpcName, handler, deps, inFlight);
   }
   server.addService(definition, implementation);
 }
 
 export function createGrpcServer(deps: GrpcServerDeps): GrpcServer {
-  const server = new Server({ ...grpcServerOptions(deps.limits) });
+  // grpc-js refuses, from its length prefix, what no service takes; each service's own limit is checked at decoding.
+  const maxReceive = Math.max(deps.limits.maxMessageBytes, ...deps.services.map((service) => service.maxRequestBytes ?? 0));
+  const server = new Server({
+    ...grpcServerOptions(deps.limits),
+    'grpc.max_receive_message_length': maxReceive,
+    'grpc.max_send_message_length': MAX_RESPONSE_BYTES,
+  });
   const descriptors = deps.descriptors ?? builtDescriptors();
   const inFlight = new InFlight();
   for (const service of deps.services) addService(server, service, descriptors, deps, inFlight);

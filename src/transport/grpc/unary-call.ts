@@ -2,7 +2,7 @@ import { status, type handleUnaryCall } from '@grpc/grpc-js';
 import { AuthError, ErrorCode, toAuthError } from '../../core/errors.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
-import { MALFORMED } from './request-decoding.js';
+import { MALFORMED, OVERSIZED } from './request-decoding.js';
 import type { UnaryHandler } from './service.js';
 import { toServiceError } from './status.js';
 
@@ -59,6 +59,11 @@ export function unaryCall(rpcName: string, handler: UnaryHandler<never, unknown>
       const error = new AuthError(ErrorCode.SERVICE_UNAVAILABLE, 'server is shutting down');
       finish(status.UNAVAILABLE, error.code);
       callback(toServiceError(error));
+      return;
+    }
+    // Over its service's limit: refused as grpc-js refuses what is over the port's, before any handler.
+    if (call.request === OVERSIZED) {
+      callback({ code: status.RESOURCE_EXHAUSTED, details: 'request message larger than this service takes' });
       return;
     }
     if (call.request === MALFORMED) {

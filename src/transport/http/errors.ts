@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { AuthError, ErrorCode, toAuthError, type ErrorKind } from '../../core/errors.js';
+import { loopBackError, type LoopBackError } from '../loopback-error.js';
 import { validationError } from './schemas.js';
 
 /** REST status of each kind of AuthError (docs/contract.md's error table). */
@@ -91,9 +92,7 @@ export function failureOf(err: unknown): HttpFailure {
 }
 
 /** LoopBack's error body. */
-export function failureBody(failure: HttpFailure): { error: { statusCode: number; name: 'Error'; message: string; code: string } } {
-  return { error: { statusCode: failure.status, name: 'Error', message: failure.message, code: failure.code } };
-}
+export const failureBody = (failure: HttpFailure): LoopBackError => loopBackError(failure.status, failure.code, failure.message);
 
 export function sendFailure(reply: FastifyReply, failure: HttpFailure): FastifyReply {
   if (failure.retryAfterSeconds !== undefined) void reply.header('retry-after', String(failure.retryAfterSeconds));

@@ -8,6 +8,8 @@ export interface ProbeDeps {
   isReady: () => boolean;
 }
 
+export const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
 /** Kubernetes probes and the Prometheus scrape; they answer while draining so the pod can be seen leaving. */
 export function registerProbes(app: FastifyInstance, deps: ProbeDeps): void {
   // Liveness: answering at all is the proof; it never looks at the database, or a database outage

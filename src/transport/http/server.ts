@@ -10,11 +10,16 @@ import type { Endpoint, TlsMaterial } from '../endpoint.js';
 import { failureOf, notFound, sendFailure } from './errors.js';
 import { capConnections, clientErrorHandler, nodeServerOptions, type HttpLimits } from './limits.js';
 import { noteFailureCode, observeRequests } from './observe.js';
-import { registerProbes } from './probes.js';
+import { PROBE_ROUTES, registerProbes } from './probes.js';
 import { registerApiRoutes } from './routes.js';
+
+/** Routes a transport adds to the HTTP server (forward auth, introspection). */
+export type HttpRoutes = (app: FastifyInstance) => void;
 
 export interface HttpServerDeps {
   service: AuthCore;
+  /** Served beside the REST gateway, with its error handling, logging and metrics. */
+  routes?: readonly HttpRoutes[];
   endpoint: Endpoint;
   limits: HttpLimits;
   logger: Logger;
@@ -78,9 +83,10 @@ function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstan
 
   observeRequests(app, deps.logger, deps.metrics);
 
+  // Probes answer to the end, so that the pod is seen leaving; every other route is refused.
   app.addHook('onRequest', async (request) => {
-    const api = request.routeOptions.url?.startsWith('/api/') ?? false;
-    if (api && (isClosing() || deps.isDraining())) {
+    const url = request.routeOptions.url;
+    if (url !== undefined && !PROBE_ROUTES.has(url) && (isClosing() || deps.isDraining())) {
       throw new AuthError(ErrorCode.SERVICE_UNAVAILABLE, 'server is shutting down');
     }
   });
@@ -100,6 +106,7 @@ function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstan
 
   registerProbes(app, { metrics: deps.metrics, isReady: () => deps.isReady() && !deps.isDraining() && !isClosing() });
   registerApiRoutes(app, deps.service, deps.logger);
+  for (const register of deps.routes ?? []) register(app);
   capConnections(app.server, limits, deps.metrics);
   return app;
 }
