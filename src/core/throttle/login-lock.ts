@@ -40,6 +40,8 @@ export async function checkUnderLock(ctx: CoreContext, lockKey: string, check: (
     await ctx.attempts.release(lockKey, admission.n);
     throw err;
   }
-  if (ok) await ctx.attempts.forget(lockKey, admission.n);
+  // A success clears the count only while no attempt came after it: deleting numbers that concurrent
+  // callers are still counting from would let their successors be numbered from 1 again.
+  if (ok && (await ctx.attempts.latest(lockKey))?.n === admission.n) await ctx.attempts.forget(lockKey, admission.n);
   return ok;
 }
