@@ -3,7 +3,9 @@
 // Env: PORT (0 for any).
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { AuthServiceService } from '../../dist/gen/auth/v1/auth.js';
-import { MAX_MESSAGE_BYTES } from '../../dist/transport/grpc/server.js';
+import { grpcLimitsFrom } from '../../dist/app.js';
+import { loadConfig } from '../../dist/config.js';
+import { grpcServerOptions } from '../../dist/transport/grpc/limits.js';
 
 // What the service answers for an active token, so that both encode the same message.
 const created = new Date();
@@ -18,10 +20,8 @@ const response = {
   user: undefined,
 };
 
-const server = new Server({
-  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-});
+// The service's own per-client limits, at their defaults.
+const server = new Server(grpcServerOptions(grpcLimitsFrom(loadConfig({ NODE_ENV: 'test' }))));
 server.addService(
   { validateToken: AuthServiceService.validateToken },
   { validateToken: (_call, callback) => callback(null, response) },

@@ -1,9 +1,10 @@
-import { status, type handleUnaryCall } from '@grpc/grpc-js';
+import { status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { CallOptions } from '../../core/call.js';
 import { AuthError, ErrorCode, toAuthError } from '../../core/errors.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { MALFORMED, OVERSIZED } from './request-decoding.js';
-import type { UnaryHandler } from './service.js';
+import type { GrpcCall, UnaryHandler } from './service.js';
 import { toServiceError } from './status.js';
 
 export interface CallDeps {
@@ -35,6 +36,17 @@ export class InFlight {
 
 /** The address of a grpc-js peer (`address:port`, IPv6 in brackets). */
 const peerAddress = (peer: string): string => peer.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+
+/**
+ * What a use case may know of a call. grpc-js emits 'cancelled' when the client cancels or
+ * disconnects, not when the deadline passes: the deadline travels as a time for the hashing queue.
+ */
+function callOptionsOf(call: ServerUnaryCall<unknown, unknown>): CallOptions {
+  const controller = new AbortController();
+  call.once('cancelled', () => controller.abort());
+  const deadline = Number(call.getDeadline());
+  return { signal: controller.signal, deadline: Number.isFinite(deadline) ? deadline : undefined, clientAddress: peerAddress(call.getPeer()) };
+}
 
 /**
  * One RPC as grpc-js calls it: refusal while draining, MALFORMED requests answered
@@ -73,12 +85,15 @@ export function unaryCall(rpcName: string, handler: UnaryHandler<never, unknown>
       return;
     }
     inFlight.started();
-    // grpc-js emits 'cancelled' when the client cancels or disconnects and when the deadline passes.
-    const controller = new AbortController();
-    call.once('cancelled', () => controller.abort());
-    const deadline = Number(call.getDeadline());
-    const options = { signal: controller.signal, deadline: Number.isFinite(deadline) ? deadline : undefined, clientAddress: peerAddress(call.getPeer()) };
-    handler(call.request as never, { metadata: call.metadata, options }).then(
+    // Built on first use: ValidateToken, the hot path, never asks, and a signal per call costs.
+    let options: CallOptions | undefined;
+    const grpcCall: GrpcCall = {
+      metadata: call.metadata,
+      get options() {
+        return (options ??= callOptionsOf(call));
+      },
+    };
+    handler(call.request as never, grpcCall).then(
       (response) => {
         inFlight.ended();
         finish(status.OK);
@@ -89,7 +104,8 @@ export function unaryCall(rpcName: string, handler: UnaryHandler<never, unknown>
         const error = toAuthError(err);
         const serviceError = toServiceError(error);
         // A call dropped because its caller left: counted as what ended it, never as a failed login.
-        const timedOut = error.code === ErrorCode.CANCELLED && options.deadline !== undefined && Date.now() >= options.deadline;
+        const deadline = options?.deadline;
+        const timedOut = error.code === ErrorCode.CANCELLED && deadline !== undefined && Date.now() >= deadline;
         finish(timedOut ? status.DEADLINE_EXCEEDED : (serviceError.code ?? status.UNKNOWN), error.code);
         callback(serviceError);
       },

@@ -1,23 +1,35 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallOptions } from '../../core/call.js';
 
-const controllers = new WeakMap<FastifyRequest, AbortController>();
+/** A request's abort signal, made only for the routes that ask (those that hash): a signal per request costs. */
+interface Watch {
+  controller: AbortController | undefined;
+  gone: boolean;
+}
+
+const watches = new WeakMap<FastifyRequest, Watch>();
 
 /**
- * Ties a request to an abort signal that fires when the client goes away before its answer is
- * written, so that the use case drops work nobody will receive. `onGone` reports it.
+ * Notes when the client goes away before its answer is written, so that the use case drops work
+ * nobody will receive. `onGone` reports it.
  */
 export function watchForDisconnect(request: FastifyRequest, reply: FastifyReply, onGone: () => void): void {
-  const controller = new AbortController();
-  controllers.set(request, controller);
+  const watch: Watch = { controller: undefined, gone: false };
+  watches.set(request, watch);
   reply.raw.once('close', () => {
     if (reply.raw.writableFinished) return;
-    controller.abort();
+    watch.gone = true;
+    watch.controller?.abort();
     onGone();
   });
 }
 
 /** What the use cases get to know of a request. */
 export function callOf(request: FastifyRequest): CallOptions {
-  return { signal: controllers.get(request)?.signal, clientAddress: request.ip };
+  const watch = watches.get(request);
+  if (watch && !watch.controller) {
+    watch.controller = new AbortController();
+    if (watch.gone) watch.controller.abort();
+  }
+  return { signal: watch?.controller?.signal, clientAddress: request.ip };
 }
