@@ -17,6 +17,12 @@ const USERS = 4;
  */
 const KRATOS_TOLERATED_FAILURES = 0.1;
 
+/** The gist of a failed Kratos call: its JSON error's status and reason where it has them. */
+const reason = (error = ''): string => {
+  const match = /: (\d{3}) .*"reason":"([^"]*)"/.exec(error);
+  return match ? `${match[1]} "${match[2]}"` : error;
+};
+
 /**
  * Password login at the same bcrypt cost, alternating: Kratos's native API login flow (create the
  * flow, submit it: two calls) against our POST /api/users/login, by the same closed-loop client.
@@ -70,7 +76,7 @@ export const peersLoginScenario = (ctx: Context): Promise<Section> =>
             `Node's fetch, ${concurrency} workers logging in back to back over ${USERS} users, a Kratos login (both of its calls) counting as one; best of ${ctx.rounds} alternating runs of ${ctx.seconds} s`,
             `Kratos on in-memory SQLite, password method, bcrypt cost ${ctx.bcryptCost} (checked on the hash it stored; Kratos allows a cost below 12 only with --dev); ours on the embedded store`,
             ...(kratosLoad.errors > 0
-              ? [`Kratos failed ${kratosLoad.errors} of ${kratosLoad.ok + kratosLoad.errors} logins in the run kept (its req/s counts the others): ${kratosLoad.firstError ?? ''}`]
+              ? [`Kratos failed ${kratosLoad.errors} of ${kratosLoad.ok + kratosLoad.errors} logins in the run kept (its req/s counts the others), e.g. ${reason(kratosLoad.firstError)}`]
               : []),
           ],
         };
