@@ -17,8 +17,10 @@ export const unknownIdentifierLockKey = (realm: string, identifier: string): str
  * Runs a password check under the account's lock. Each check is counted before it runs (a
  * numbered attempt in the store, shared by replicas), so however many arrive at once, at most
  * loginMaxFailures run before the lock; then it lasts loginLockBaseMs, doubling with each further
- * failure up to loginLockMaxMs. A success forgets its own attempt and the failures before it, not
- * attempts made meanwhile. A check that never ran (the caller left, the server shed it) is given back.
+ * failure up to loginLockMaxMs. A success clears the count only when no other attempt overlapped it
+ * (none came after it, none before it was still running): under a storm of guesses the right password
+ * still logs in, but the attacker's count stands and the lock holds. A check that never ran (the
+ * caller left, the server shed it) is given back.
  */
 export async function checkUnderLock(ctx: CoreContext, lockKey: string, check: () => Promise<boolean>): Promise<boolean> {
   const { loginMaxFailures, loginLockBaseMs, loginLockMaxMs } = ctx.policy;
@@ -40,8 +42,9 @@ export async function checkUnderLock(ctx: CoreContext, lockKey: string, check: (
     await ctx.attempts.release(lockKey, admission.n);
     throw err;
   }
-  // A success clears the count only while no attempt came after it: deleting numbers that concurrent
-  // callers are still counting from would let their successors be numbered from 1 again.
-  if (ok && (await ctx.attempts.latest(lockKey))?.n === admission.n) await ctx.attempts.forget(lockKey, admission.n);
+  if (!ok) await ctx.attempts.settle(lockKey, admission.n);
+  // Only with no overlap: deleting numbers that concurrent callers are counting from would let their
+  // successors be numbered from 1 again.
+  else if (!(await ctx.attempts.overlapped(lockKey, admission.n))) await ctx.attempts.forget(lockKey, admission.n);
   return ok;
 }

@@ -2,6 +2,7 @@ import type { Attempt, AttemptStore } from './port.js';
 
 interface Stored extends Attempt {
   expiresAt: Date;
+  settled: boolean;
 }
 
 /** Attempts in maps, lost on restart; each method is atomic (one turn of the event loop). */
@@ -18,7 +19,7 @@ export class MemoryAttemptStore implements AttemptStore {
     let attempts = this.byKey.get(key);
     if (!attempts) this.byKey.set(key, (attempts = new Map()));
     if (attempts.has(attempt.n)) return false;
-    attempts.set(attempt.n, { n: attempt.n, at: attempt.at, expiresAt });
+    attempts.set(attempt.n, { n: attempt.n, at: attempt.at, expiresAt, settled: false });
     return true;
   }
 
@@ -31,6 +32,16 @@ export class MemoryAttemptStore implements AttemptStore {
   async release(key: string, n: number): Promise<void> {
     this.byKey.get(key)?.delete(n);
     if (this.byKey.get(key)?.size === 0) this.byKey.delete(key);
+  }
+
+  async settle(key: string, n: number): Promise<void> {
+    const attempt = this.byKey.get(key)?.get(n);
+    if (attempt) attempt.settled = true;
+  }
+
+  async overlapped(key: string, n: number): Promise<boolean> {
+    for (const attempt of this.byKey.get(key)?.values() ?? []) if (attempt.n > n || (attempt.n < n && !attempt.settled)) return true;
+    return false;
   }
 
   /** Drops attempts past their expiry; the embedded backend's sweep calls it. */

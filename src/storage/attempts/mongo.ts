@@ -9,6 +9,8 @@ export interface AttemptDoc {
   n: number;
   at: Date;
   expiresAt: Date;
+  /** Set once the attempt has finished; absent while it runs. */
+  settled?: true;
 }
 
 const idOf = (key: string, n: number): string => `${literal(key)}#${n}`;
@@ -52,6 +54,22 @@ export class MongoAttemptStore implements AttemptStore {
   release(key: string, n: number): Promise<void> {
     return guarded(async () => {
       await this.collection.deleteOne({ _id: idOf(key, n) });
+    });
+  }
+
+  settle(key: string, n: number): Promise<void> {
+    return guarded(async () => {
+      await this.collection.updateOne({ _id: idOf(key, n) }, { $set: { settled: true } });
+    });
+  }
+
+  overlapped(key: string, n: number): Promise<boolean> {
+    return guarded(async () => {
+      const other = await this.collection.findOne(
+        { key: literal(key), $or: [{ n: { $gt: n } }, { n: { $lt: n }, settled: { $exists: false } }] },
+        { projection: { _id: 1 } },
+      );
+      return other !== null;
     });
   }
 }

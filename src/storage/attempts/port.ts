@@ -18,4 +18,8 @@ export interface AttemptStore {
   forget(key: string, upTo?: number): Promise<void>;
   /** Forgets attempt `n` of the key alone (one that never ran). */
   release(key: string, n: number): Promise<void>;
+  /** Marks attempt `n` of the key finished: it stays counted, but no longer runs. */
+  settle(key: string, n: number): Promise<void>;
+  /** Whether another attempt of the key overlapped attempt `n`: one numbered after it, or one before it still running. */
+  overlapped(key: string, n: number): Promise<boolean>;
 }

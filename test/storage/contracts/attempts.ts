@@ -57,6 +57,18 @@ export function attemptStoreContract(implementation: string, setup: () => Promis
       await store.release('k', 99);
     });
 
+    it('tells whether another attempt overlapped one: a later one, or an earlier one still running', async () => {
+      for (let n = 1; n <= 3; n++) await store.record('k', { n, at: at(n) }, later);
+      assert.equal(await store.overlapped('k', 2), true, 'attempt 1 still runs, attempt 3 came after');
+      await store.settle('k', 1);
+      assert.equal(await store.overlapped('k', 2), true, 'attempt 3 came after');
+      await store.release('k', 3);
+      assert.equal(await store.overlapped('k', 2), false, 'attempt 1 finished before');
+      assert.deepEqual(await store.latest('k'), { n: 2, at: at(2) }, 'a settled attempt stays counted');
+      await store.settle('k', 99);
+      assert.equal(await store.overlapped('never-was', 1), false);
+    });
+
     describe('odd values are plain values', () => {
       it('finds nothing for operator-like strings', async () => {
         await store.record('plain', { n: 1, at: at(0) }, later);
