@@ -1,4 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcrypt';
 import { startMongo } from '../test/support/mongo.js';
 import type { Context } from './context.js';
 import { seedGrpc } from './fixtures.js';
@@ -71,6 +74,30 @@ const ourRest = (label: string, service: Service, tokens: string[], databasePid?
     requests: tokens.map((token) => ({ headers: { authorization: token } })),
   });
 
+/** The resource server that introspects at our /oauth/introspect (RFC 7662 §2.1: callers authenticate). */
+const INTROSPECTION_CLIENT = { id: 'bench-resource-server', secret: 'bench-introspection-secret' };
+
+/** An INTROSPECTION_CLIENTS_FILE naming INTROSPECTION_CLIENT, in a directory of its own. */
+async function introspectionClientsFile(): Promise<{ path: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'auth-bench-'));
+  const path = join(dir, 'introspection-clients');
+  writeFileSync(path, `${INTROSPECTION_CLIENT.id}:${await bcrypt.hash(INTROSPECTION_CLIENT.secret, 10)}\n`);
+  return { path, stop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const ourIntrospect = (service: Service, tokens: string[]): Subject =>
+  httpSubject('ours POST /oauth/introspect (embedded)', [service.pid], {
+    url: `${service.httpUrl}/oauth/introspect`,
+    method: 'POST',
+    requests: tokens.map((token) => ({
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${INTROSPECTION_CLIENT.id}:${INTROSPECTION_CLIENT.secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token }).toString(),
+    })),
+  });
+
 const ratio = (ours: number | undefined, theirs: number | undefined): number => (ours && theirs ? ours / theirs : NaN);
 
 /** Per request and per CPU µs, ours against one peer's validation. */
@@ -86,7 +113,8 @@ function checksAgainst(label: string, ours: Row, peer: Peer, theirs: Row, target
 
 /**
  * Token validation over HTTP, alternating: Kratos's whoami and Hydra's introspection (both on their
- * in-memory SQLite) against our POST /api/tokens/validate on the embedded store and on FerretDB,
+ * in-memory SQLite) against our POST /api/tokens/validate on the embedded store and on FerretDB and
+ * our RFC 7662 /oauth/introspect,
  * every one driven by autocannon over every token in turn; our gRPC ValidateToken beside them.
  */
 export const peersValidateScenario = (ctx: Context): Promise<Section> =>
@@ -102,7 +130,8 @@ export const peersValidateScenario = (ctx: Context): Promise<Section> =>
       const databasePid = pidWithArgument(`--listen-addr=${new URL(mongo.uri).host}`);
       const kratos = await started(startKratos());
       const hydra = await started(startHydra());
-      const embedded = await started(startService(ctx));
+      const clients = await started(introspectionClientsFile());
+      const embedded = await started(startService(ctx, undefined, { INTROSPECTION_CLIENTS_FILE: clients.path }));
       // A process of its own: memory that a full-speed gRPC run leaves resident would count as REST's.
       const embeddedGrpc = await started(startService(ctx));
       const onFerret = await started(startService(ctx, { uri: mongo.uri, dbName: mongo.newDbName() }));
@@ -127,6 +156,7 @@ export const peersValidateScenario = (ctx: Context): Promise<Section> =>
         whoami(kratos, sessions),
         ourRest('embedded', embedded, tokens),
         introspect(hydra, accessTokens),
+        ourIntrospect(embedded, tokens),
         grpc,
         ourRest('FerretDB', onFerret, ferretTokens, databasePid),
         ourRest(`FerretDB, TOKEN_CACHE_TTL_MS=${CACHE_TTL_MS}`, cached, cachedTokens, databasePid),
@@ -143,7 +173,7 @@ export const peersValidateScenario = (ctx: Context): Promise<Section> =>
       const loads = await bestOf<Load[]>(ctx.rounds, subjects.map(measure));
 
       const rows = subjects.map((subject, index) => row(subject.label, loads[index] as Load, { peakRssMiB: peaks.get(subject) }));
-      const [kratosRow, oursRow, hydraRow, , ferretRow] = rows as [Row, Row, Row, Row, Row, Row];
+      const [kratosRow, oursRow, hydraRow, introspectRow, , ferretRow] = rows as [Row, Row, Row, Row, Row, Row, Row];
       const fasterPeer = Math.max(kratosRow.rps ?? 0, hydraRow.rps ?? 0);
       for (const ours of rows.filter((r) => r.subject.startsWith('ours'))) ours.ratio = ratio(ours.rps, fasterPeer);
       const lightestPeer = Math.min(kratosRow.peakRssMiB ?? Infinity, hydraRow.peakRssMiB ?? Infinity);
@@ -153,6 +183,7 @@ export const peersValidateScenario = (ctx: Context): Promise<Section> =>
         checks: [
           ...checksAgainst('embedded', oursRow, kratos, kratosRow, EMBEDDED_TARGET),
           ...checksAgainst('embedded', oursRow, hydra, hydraRow, EMBEDDED_TARGET),
+          ...checksAgainst('RFC 7662 introspection, embedded', introspectRow, hydra, hydraRow, EMBEDDED_TARGET),
           ...checksAgainst('FerretDB', ferretRow, kratos, kratosRow, FERRETDB_TARGET),
           ...checksAgainst('FerretDB', ferretRow, hydra, hydraRow, FERRETDB_TARGET),
           {
@@ -167,7 +198,7 @@ export const peersValidateScenario = (ctx: Context): Promise<Section> =>
           `CPU is the server's, all threads; on FerretDB it adds FerretDB's own process${databasePid === undefined ? ' (not here: MONGODB_URI names an external server, whose CPU is not counted)' : ''}, ` +
             'as the peers\' SQLite runs inside theirs. Peak RSS is the server\'s alone',
           `RSS idle after seeding: Kratos ${idle[0]?.toFixed(0)} MiB, Hydra ${idle[1]?.toFixed(0)} MiB, ours (embedded) ${idle[2]?.toFixed(0)} MiB`,
-          'Kratos: whoami with X-Session-Token, session.whoami.required_aal aal1; Hydra: introspection of opaque client_credentials tokens (form body token=…); ours: the token in Authorization. /oauth/introspect (ours, RFC 7662) does not exist yet',
+          'Kratos: whoami with X-Session-Token, session.whoami.required_aal aal1; Hydra: introspection of opaque client_credentials tokens (form body token=…, its admin port unauthenticated); ours: the token in Authorization, and /oauth/introspect with the same form body and HTTP Basic client authentication (RFC 7662 §2.1)',
         ],
       };
     } finally {
