@@ -210,7 +210,7 @@ describe('normalization is stable', () => {
   };
   // Text that mixes ASCII with the characters normalization acts on: compatibility forms, case
   // pairs with special mappings, combining marks, invisible and bidi characters.
-  const tricky = fc.constantFrom('a', 'A', 'ａ', 'Ａ', 'İ', 'ı', 'ß', 'ẞ', 'Σ', 'ς', 'ǅ', 'ﬁ', 'K', 'Å', 'e\u0301', '\u0301', '\u0308', '\u0345', 'ㄱ', '\u1100\u1161', '.', '-', '_', '@', '＠', '\u200b', '\u202e');
+  const tricky = fc.constantFrom('a', 'A', '\u0386', 'ａ', 'Ａ', 'İ', 'ı', 'ß', 'ẞ', 'Σ', 'ς', 'ǅ', 'ﬁ', 'K', 'Å', 'e\u0301', '\u0301', '\u0308', '\u0345', 'ㄱ', '\u1100\u1161', '.', '-', '_', '@', '＠', '\u200b', '\u202e');
   const text = fc.array(fc.oneof(tricky, fc.string({ unit: 'grapheme', maxLength: 3 })), { maxLength: 12 }).map((parts) => parts.join(''));
   const emailish = fc.tuple(text, fc.oneof(text, fc.constantFrom('example.com', 'münchen.de', 'xn--mnchen-3ya.de'))).map(([local, domain]) => `${local}@${domain}`);
 
@@ -225,7 +225,8 @@ describe('normalization is stable', () => {
           const once = tryNormalize(normalize, value);
           if (once !== undefined) assert.equal(normalize(once), once);
         }),
-        { numRuns: 3000 },
+        // A counterexample fast-check once found: lower-casing Ά leaves ά + U+0345, which NFKC composes.
+        { numRuns: 3000, examples: [['\u0386\u0345@example.com']] },
       );
     });
   }

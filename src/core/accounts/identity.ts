@@ -34,6 +34,9 @@ const REALM = /^(?:[a-z0-9][a-z0-9._-]{0,63})?$/;
 
 const invalidEmail = (): AuthError => new AuthError(ErrorCode.INVALID_EMAIL, 'email is not a valid address');
 
+/** NFKC with case folded; NFKC again because lower-casing can leave a sequence NFKC composes (`Άͅ` → `ᾴ`). */
+const foldedNfkc = (value: string): string => value.normalize('NFKC').toLowerCase().normalize('NFKC');
+
 /**
  * An email as the service stores and compares it: trimmed, NFKC, lower-cased, with the domain in
  * its IDNA ASCII form (`ann@ｅｘａｍｐｌｅ.com`, `ANN@example.com` and `ann@EXAMPLE.com` are one
@@ -42,7 +45,7 @@ const invalidEmail = (): AuthError => new AuthError(ErrorCode.INVALID_EMAIL, 'em
 export function normalizeEmail(value: string): string {
   const trimmed = value.trim();
   if (!trimmed.isWellFormed()) throw invalidEmail();
-  const text = trimmed.normalize('NFKC').toLowerCase();
+  const text = foldedNfkc(trimmed);
   if (INVISIBLE_OR_CONTROL.test(text)) throw invalidEmail();
   const parts = EMAIL_PARTS.exec(text)?.groups;
   if (!parts?.local || !parts.domain || DOMAIN_ASCII_OUTSIDE_LDH.test(parts.domain)) throw invalidEmail();
@@ -68,7 +71,7 @@ export function normalizeUsername(value: string): string {
 
 /** A realm as stored and compared: NFKC, lower-cased, then empty or 1 to 64 of `a-z 0-9 . _ -`, starting with a letter or digit. */
 export function normalizeRealm(value: string): string {
-  const realm = value.normalize('NFKC').toLowerCase();
+  const realm = foldedNfkc(value);
   if (!REALM.test(realm)) {
     throw new AuthError(ErrorCode.INVALID_ARGUMENT, 'realm must be empty or 1-64 of a-z, 0-9, dot, underscore or hyphen, starting with a letter or digit');
   }
