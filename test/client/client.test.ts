@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { freePort } from '../support/net.js';
-import { makeCertificates } from './support/certs.js';
+import { makeCertificates } from '../support/certs.js';
 import { consumerProject, type Consumer } from './support/consumer.js';
 import { startAuthService, type AuthService } from './support/service.js';
 

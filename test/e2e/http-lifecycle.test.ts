@@ -4,11 +4,8 @@
  * Requests still go through a real HTTP client over a real socket.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, afterEach, describe, test } from 'node:test';
@@ -20,6 +17,7 @@ import { Metrics } from '../../src/metrics.js';
 import { MemoryUserStore } from '../../src/storage/users/memory.js';
 import type { UserRecord } from '../../src/storage/users/port.js';
 import { createHttpServer, type HttpServer } from '../../src/transport/http/server.js';
+import { makeCertificates } from '../support/certs.js';
 import { createTestService } from '../support/service.js';
 
 const PASSWORD = 'correct horse 1';
@@ -208,19 +206,9 @@ describe('REST gateway lifecycle', () => {
 });
 
 describe('REST gateway over TLS', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rest-tls-'));
-  const file = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-
-  // A throwaway CA signing one server and one client certificate.
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '1', '-subj', '/CN=test-ca');
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  for (const name of ['server', 'client']) {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${name}`);
-    openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial',
-      '-out', file(`${name}.crt`), '-days', '1', '-extfile', file('san.ext'));
-  }
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const certs = makeCertificates();
+  const file = certs.file;
+  after(() => certs.remove());
 
   const tlsEnv = { TLS_CERT_FILE: file('server.crt'), TLS_KEY_FILE: file('server.key') };
 

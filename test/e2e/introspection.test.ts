@@ -1,7 +1,6 @@
 // OAuth 2.0 Token Introspection (RFC 7662) and its RFC 8414 metadata against the built server,
 // through openid-client (a maintained relying-party library) and by hand where exact bytes matter.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import bcrypt from 'bcrypt';
 import * as client from 'openid-client';
+import { makeCertificates } from '../support/certs.js';
 import { logOut, newAccount, resetToken, type Account } from '../support/accounts.js';
 import { rawRequest } from '../support/raw-http.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
@@ -148,21 +148,19 @@ describe('RFC 7662 introspection with HTTP Basic clients', () => {
 describe('RFC 7662 introspection with client certificates (mTLS)', () => {
   let server: ServerProcess;
   let ann: Account;
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  const certs = makeCertificates();
+  const file = certs.file;
 
   before(async () => {
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '1', '-subj', '/CN=test-ca');
-    writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    for (const name of ['server', 'client']) {
-      openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${name}`);
-      openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file(`${name}.crt`), '-days', '1', '-extfile', file('san.ext'));
-    }
     server = await startServer({ TLS_CERT_FILE: file('server.crt'), TLS_KEY_FILE: file('server.key'), TLS_CLIENT_CA_FILE: file('ca.crt') });
     // The REST gateway is HTTPS now; accounts are made over the same mTLS connection.
     ann = await mtlsAccount();
   });
 
-  after(async () => server?.stop());
+  after(async () => {
+    await server?.stop();
+    certs.remove();
+  });
 
   function post(path: string, body: string, type: string): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
