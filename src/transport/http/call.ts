@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallOptions } from '../../core/call.js';
 
-/** A request's abort signal, made only for the routes that ask (those that hash): a signal per request costs. */
+/** A request's abort signal, made only when a use case reads it (one that hashes): a signal per request costs. */
 interface Watch {
   controller: AbortController | undefined;
   gone: boolean;
@@ -24,12 +24,22 @@ export function watchForDisconnect(request: FastifyRequest, reply: FastifyReply,
   });
 }
 
-/** What the use cases get to know of a request. */
-export function callOf(request: FastifyRequest): CallOptions {
+/** The request's abort signal, made on first use. */
+function signalOf(request: FastifyRequest): AbortSignal | undefined {
   const watch = watches.get(request);
   if (watch && !watch.controller) {
     watch.controller = new AbortController();
     if (watch.gone) watch.controller.abort();
   }
-  return { signal: watch?.controller?.signal, clientAddress: request.ip };
+  return watch?.controller?.signal;
+}
+
+/** What the use cases get to know of a request; the signal is made only if a use case reads it. */
+export function callOf(request: FastifyRequest): CallOptions {
+  return {
+    get signal() {
+      return signalOf(request);
+    },
+    clientAddress: request.ip,
+  };
 }
