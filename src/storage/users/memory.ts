@@ -41,4 +41,12 @@ export class MemoryUserStore implements UserStore {
     const user = this.byId.get(userId);
     if (user) this.put({ ...user, passwordHash });
   }
+
+  async delete(userId: string): Promise<void> {
+    const user = this.byId.get(userId);
+    if (!user) return;
+    this.byId.delete(user.id);
+    this.byEmail.delete(key(user.realm, user.email));
+    if (user.username !== undefined) this.byUsername.delete(key(user.realm, usernameKey(user.username)));
+  }
 }

@@ -17,7 +17,8 @@ export interface UserDoc {
    * at the cost of one index entry per user.
    */
   usernameKey: string;
-  passwordHash: string;
+  /** Absent for an account without a password (made by an external login). */
+  passwordHash?: string;
   emailVerified: boolean;
   created: Date;
 }
@@ -78,6 +79,12 @@ export class MongoUserStore implements UserStore {
       await this.users.updateOne({ _id: literal(userId) }, { $set: { passwordHash } });
     });
   }
+
+  delete(userId: string): Promise<void> {
+    return guarded(async () => {
+      await this.users.deleteOne({ _id: literal(userId) });
+    });
+  }
 }
 
 function toDoc(user: UserRecord, usernameKey: string): UserDoc {
@@ -87,7 +94,7 @@ function toDoc(user: UserRecord, usernameKey: string): UserDoc {
     email: user.email,
     ...(user.username === undefined ? {} : { username: user.username }),
     usernameKey,
-    passwordHash: user.passwordHash,
+    ...(user.passwordHash === undefined ? {} : { passwordHash: user.passwordHash }),
     emailVerified: user.emailVerified,
     created: user.created,
   };
@@ -100,7 +107,7 @@ function toUser(doc: UserDoc | null): UserRecord | undefined {
     realm: doc.realm,
     email: doc.email,
     username: doc.username ?? undefined,
-    passwordHash: doc.passwordHash,
+    passwordHash: doc.passwordHash ?? undefined,
     emailVerified: doc.emailVerified,
     created: doc.created,
   };

@@ -6,7 +6,8 @@ export interface UserRecord {
   email: string;
   /** As first given (NFKC by the core); unique and found without regard to case, see usernameKey. */
   username: string | undefined;
-  passwordHash: string;
+  /** Absent for an account made by an external login: password login is refused until a reset sets one. */
+  passwordHash: string | undefined;
   emailVerified: boolean;
   created: Date;
 }
@@ -39,4 +40,6 @@ export interface UserStore {
   findByUsername(realm: string, username: string): Promise<UserRecord | undefined>;
   /** No effect for an unknown user. */
   setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /** Removes the user (not its tokens or identities); no effect for an unknown one. */
+  delete(userId: string): Promise<void>;
 }

@@ -108,6 +108,29 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
       await store.setPasswordHash('nobody', 'x'); // unknown user: no error, no effect
     });
 
+    it('keeps a user without a password, and gives it one later', async () => {
+      const erin = user({ username: 'erin', passwordHash: undefined, emailVerified: true });
+      await store.create(erin);
+      assert.deepEqual(await store.findById(erin.id), erin);
+      assert.equal((await store.findByEmail('', erin.email))?.passwordHash, undefined);
+      await store.setPasswordHash(erin.id, 'first-hash');
+      assert.equal((await store.findByUsername('', 'ERIN'))?.passwordHash, 'first-hash');
+    });
+
+    it('deletes a user, freeing its email and username, and ignores unknown ids', async () => {
+      const fay = user({ email: 'fay@example.com', username: 'fay' });
+      const other = user();
+      await store.create(fay);
+      await store.create(other);
+      await store.delete(fay.id);
+      await store.delete('nobody');
+      assert.equal(await store.findById(fay.id), undefined);
+      assert.equal(await store.findByEmail('', 'fay@example.com'), undefined);
+      assert.equal(await store.findByUsername('', 'fay'), undefined);
+      assert.deepEqual(await store.findById(other.id), other);
+      await store.create(user({ email: 'fay@example.com', username: 'FAY' }));
+    });
+
     describe('odd values are plain values', () => {
       it('finds nothing for operator-like strings', async () => {
         await store.create(user({ email: 'plain@example.com', username: 'plain' }));
