@@ -1,9 +1,10 @@
 import { createBcryptHasher } from './adapters/bcrypt-hasher.js';
+import { createIdentityProviders } from './adapters/identity-providers/index.js';
 import { createLogNotifier, createWebhookNotifier } from './adapters/notifiers.js';
 import { readTlsMaterial, type Config } from './config.js';
 import { createAuthCore } from './core/auth-core.js';
 import type { AuthPolicy } from './core/context.js';
-import type { ResetNotifier } from './core/ports.js';
+import { noIdentityProviders, type IdentityProviders, type ResetNotifier } from './core/ports.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createMemoryStorage } from './storage/memory.js';
@@ -74,6 +75,13 @@ function createNotifier(config: Config, logger: Logger): ResetNotifier {
   return createLogNotifier(logger);
 }
 
+function createProviders(config: Config, logger: Logger): IdentityProviders {
+  const settings = config.identityProviders;
+  if (!settings) return noIdentityProviders;
+  logger.info({ providers: settings.providers.map((provider) => provider.name) }, 'external identity providers configured');
+  return createIdentityProviders(settings.providers, { timeoutMs: config.IDENTITY_PROVIDER_TIMEOUT_MS, logger });
+}
+
 /** The composition root: builds every part from the configuration and starts serving. */
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
   const metrics = new Metrics();
@@ -88,8 +96,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       users: storage.users,
       tokens: cacheTokens(storage.tokens, config, logger, metrics),
       attempts: storage.attempts,
+      identities: storage.identities,
+      loginStates: storage.loginStates,
       hasher,
       notifier: createNotifier(config, logger),
+      providers: createProviders(config, logger),
       policy: policyFrom(config),
       logger,
       events: metrics,

@@ -3,6 +3,18 @@ import type { PublicUser } from './accounts/public-user.js';
 import type { CallOptions } from './call.js';
 import type { CoreContext } from './context.js';
 import { ErrorCode, StoreUnavailableError, toAuthError } from './errors.js';
+import { listExternalIdentities, unlinkExternalIdentity, type LinkedIdentity } from './external/identities.js';
+import type { BegunLogin } from './external/login-state.js';
+import {
+  completeExternalLogin,
+  exchangeIdToken,
+  startExternalLogin,
+  startLinking,
+  type CompletedExternalLogin,
+  type CompleteExternalLoginInput,
+  type ExchangeIdTokenInput,
+  type StartExternalLoginInput,
+} from './external/login.js';
 import { changePassword } from './passwords/change.js';
 import { resetPassword } from './passwords/reset.js';
 import { setPassword } from './passwords/set.js';
@@ -19,6 +31,12 @@ export interface AuthCore {
   changePassword(accessToken: string, oldPassword: string, newPassword: string, call?: CallOptions): Promise<void>;
   validateToken(input: ValidateInput): Promise<Validation>;
   createUser(input: CreateUserInput, call?: CallOptions): Promise<PublicUser>;
+  startExternalLogin(input: StartExternalLoginInput): Promise<BegunLogin>;
+  completeExternalLogin(input: CompleteExternalLoginInput): Promise<CompletedExternalLogin>;
+  exchangeIdToken(input: ExchangeIdTokenInput): Promise<LoginResult>;
+  linkExternalIdentity(accessToken: string, provider: string, redirectUri: string): Promise<BegunLogin>;
+  listExternalIdentities(accessToken: string): Promise<LinkedIdentity[]>;
+  unlinkExternalIdentity(accessToken: string, provider: string, subject: string): Promise<void>;
 }
 
 /**
@@ -47,5 +65,11 @@ export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean =
       run(() => changePassword(ctx, accessToken, oldPassword, newPassword, call)),
     validateToken: (input) => run(() => validateToken(ctx, input)),
     createUser: (input, call) => run(() => createUser(ctx, input, call)),
+    startExternalLogin: (input) => run(() => startExternalLogin(ctx, input)),
+    completeExternalLogin: (input) => run(() => completeExternalLogin(ctx, input)),
+    exchangeIdToken: (input) => run(() => exchangeIdToken(ctx, input)),
+    linkExternalIdentity: (accessToken, provider, redirectUri) => run(() => startLinking(ctx, accessToken, provider, redirectUri)),
+    listExternalIdentities: (accessToken) => run(() => listExternalIdentities(ctx, accessToken)),
+    unlinkExternalIdentity: (accessToken, provider, subject) => run(() => unlinkExternalIdentity(ctx, accessToken, provider, subject)),
   };
 }

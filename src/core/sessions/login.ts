@@ -6,7 +6,7 @@ import { normalizeEmail, normalizeRealm, normalizeUsername } from '../accounts/i
 import { toPublicUser, type PublicUser } from '../accounts/public-user.js';
 import { fitsBcrypt } from '../passwords/rules.js';
 import { accountLockKey, checkUnderLock, unknownIdentifierLockKey } from '../throttle/login-lock.js';
-import { countRevoked, issueToken, type IssuedToken } from './tokens.js';
+import { openSession, type IssuedToken } from './tokens.js';
 import { resolveTtl } from './ttl.js';
 
 export interface LoginInput {
@@ -56,8 +56,7 @@ export async function login(ctx: CoreContext, input: LoginInput, call: CallOptio
     throw loginFailed();
   }
   throwIfGone(call);
-  const token = await issueToken(ctx, user, ttlSeconds, [], 'access');
-  countRevoked(ctx, 'session-limit', (await ctx.tokens.trimUser(user.id, ctx.policy.maxSessionsPerUser)).length);
+  const token = await openSession(ctx, user, ttlSeconds);
   ctx.events.loginAttempted('success', 'password');
   return { token, user: input.includeUser ? toPublicUser(user) : undefined };
 }
