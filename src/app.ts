@@ -2,6 +2,7 @@ import { createBcryptHasher } from './adapters/bcrypt-hasher.js';
 import { createIdentityProviders } from './adapters/identity-providers/index.js';
 import { createLogNotifier, createWebhookNotifier } from './adapters/notifiers.js';
 import { readTlsMaterial, type Config } from './config.js';
+import { restCallbackUrl } from './identity-providers-config.js';
 import { createAuthCore } from './core/auth-core.js';
 import type { AuthPolicy } from './core/context.js';
 import { noIdentityProviders, type IdentityProviders, type ResetNotifier } from './core/ports.js';
@@ -14,6 +15,7 @@ import { CachingTokenStore } from './storage/tokens/cache.js';
 import type { TokenStore } from './storage/tokens/port.js';
 import { authGrpcService } from './transport/grpc/handlers.js';
 import { createGrpcServer } from './transport/grpc/server.js';
+import type { ExternalLoginSettings } from './transport/http/external-routes.js';
 import { createHttpServer } from './transport/http/server.js';
 
 /** How often the database is pinged to drive health and readiness. */
@@ -80,6 +82,20 @@ function createProviders(config: Config, logger: Logger): IdentityProviders {
   if (!settings) return noIdentityProviders;
   logger.info({ providers: settings.providers.map((provider) => provider.name) }, 'external identity providers configured');
   return createIdentityProviders(settings.providers, { timeoutMs: config.IDENTITY_PROVIDER_TIMEOUT_MS, logger });
+}
+
+/** The REST login flow: served when providers are configured and PUBLIC_URL says where browsers reach the gateway. */
+function externalLoginSettings(config: Config): ExternalLoginSettings | undefined {
+  const providers = config.identityProviders;
+  const publicUrl = config.PUBLIC_URL;
+  if (!providers || publicUrl === undefined) return undefined;
+  return {
+    publicUrl,
+    callbackUrl: (provider) => restCallbackUrl(publicUrl, provider),
+    successUrl: providers.successUrl,
+    failureUrl: providers.failureUrl,
+    returnToOrigins: providers.returnToOrigins,
+  };
 }
 
 /** The composition root: builds every part from the configuration and starts serving. */
@@ -159,6 +175,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
           metrics,
           isReady,
           isDraining: () => draining,
+          externalLogin: externalLoginSettings(config),
         });
   const grpcPort = await grpc.listen();
   const httpPort = await http?.listen();

@@ -9,6 +9,7 @@ import type { Endpoint, TlsMaterial } from '../endpoint.js';
 import { failureOf, notFound, sendFailure } from './errors.js';
 import { noteFailureCode, observeRequests } from './observe.js';
 import { registerProbes } from './probes.js';
+import { registerExternalLoginRoutes, type ExternalLoginSettings } from './external-routes.js';
 import { registerApiRoutes } from './routes.js';
 
 /** Bodies are a few fields; anything larger is refused with 413 before it is parsed. */
@@ -23,6 +24,8 @@ export interface HttpServerDeps {
   isReady: () => boolean;
   /** While true, API requests are refused with 503 (probes and metrics still answer). */
   isDraining: () => boolean;
+  /** The browser login flow through external providers; absent: no /auth routes. */
+  externalLogin?: ExternalLoginSettings;
 }
 
 export interface HttpServer {
@@ -74,7 +77,8 @@ function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstan
   observeRequests(app, deps.logger, deps.metrics);
 
   app.addHook('onRequest', async (request) => {
-    const api = request.routeOptions.url?.startsWith('/api/') ?? false;
+    const route = request.routeOptions.url ?? '';
+    const api = route.startsWith('/api/') || route.startsWith('/auth/');
     if (api && (isClosing() || deps.isDraining())) {
       throw new AuthError(ErrorCode.SERVICE_UNAVAILABLE, 'server is shutting down');
     }
@@ -95,6 +99,7 @@ function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstan
 
   registerProbes(app, { metrics: deps.metrics, isReady: () => deps.isReady() && !deps.isDraining() && !isClosing() });
   registerApiRoutes(app, deps.service);
+  if (deps.externalLogin) registerExternalLoginRoutes(app, deps.service, deps.externalLogin);
   return app;
 }
 
