@@ -28,8 +28,8 @@ export interface ExternalWorld {
   mobileIdToken(accountId: string, nonce?: string): Promise<string>;
   /** Walks the provider's pages for a login begun elsewhere (an authorization URL for the `other` client, say). */
   codeFor(authorizationUrl: string, accountId: string, until: string): Promise<string>;
-  /** An authorization URL of another client registered at the same provider. */
-  otherClientAuthorizationUrl(): Promise<string>;
+  /** An authorization URL of another client registered at the same provider, with the PKCE challenge of this verifier. */
+  otherClientAuthorizationUrl(codeVerifier: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -100,7 +100,7 @@ export async function startExternalWorld(options: { publicUrl?: string; successU
       return tokens.id_token;
     },
     codeFor: walkFor,
-    async otherClientAuthorizationUrl() {
+    async otherClientAuthorizationUrl(codeVerifier) {
       const config = new Configuration({ issuer: provider.issuer, authorization_endpoint: `${provider.issuer}/auth`, token_endpoint: `${provider.issuer}/token` }, 'other', SECRETS.OTHER_SECRET);
       allowInsecureRequests(config);
       return buildAuthorizationUrl(config, {
@@ -108,7 +108,7 @@ export async function startExternalWorld(options: { publicUrl?: string; successU
         scope: 'openid',
         state: randomState(),
         nonce: randomState(),
-        code_challenge: await calculatePKCECodeChallenge(randomPKCECodeVerifier()),
+        code_challenge: await calculatePKCECodeChallenge(codeVerifier),
         code_challenge_method: 'S256',
       }).href;
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type ClientMetadata } from 'oidc-provider';
 import { freePort } from './net.js';
@@ -29,7 +29,7 @@ export interface TestProvider {
   addAccount(claims: TestAccount): string;
   /** The keys the provider signs with; the first signs. */
   keys: SigningKey[];
-  /** Starts a provider with these keys on the same issuer (a key rotation); accounts are kept. */
+  /** From now on signs with the first of these keys and publishes them all (a key rotation); accounts and connections are kept. */
   rotate(keys: SigningKey[]): Promise<void>;
   stop(): Promise<void>;
 }
@@ -61,9 +61,8 @@ export async function startTestProvider(clients: ClientMetadata[]): Promise<Test
   const issuer = `http://127.0.0.1:${port}`;
   const accounts = new Map<string, TestAccount>();
   const numericIds = new Map<string, number>();
-  let server: Server | undefined;
 
-  const start = async (keys: SigningKey[]) => {
+  const configure = (keys: SigningKey[]) => {
     const provider = new Provider(issuer, {
       clients,
       jwks: { keys: keys.map((key) => key.privateJwk) },
@@ -77,20 +76,19 @@ export async function startTestProvider(clients: ClientMetadata[]): Promise<Test
       },
     });
     provider.use(githubShapedApi(provider, accounts, numericIds));
-    server = provider.listen(port, '127.0.0.1');
-    await once(server, 'listening');
+    return provider.callback();
   };
-  const stop = async () => {
-    if (!server) return;
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-    server = undefined;
-  };
+  // One server for the provider's life; a rotation swaps the provider behind it, as a real one
+  // publishes new keys without dropping its clients' connections.
+  const initial = [await signingKey()];
+  let handler = configure(initial);
+  const server = createServer((request, response) => void handler(request, response));
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
 
   const handle: TestProvider = {
     issuer,
-    keys: [await signingKey()],
+    keys: initial,
     addAccount(claims) {
       const id = `acct-${randomUUID()}`;
       accounts.set(id, claims);
@@ -98,12 +96,14 @@ export async function startTestProvider(clients: ClientMetadata[]): Promise<Test
       return id;
     },
     async rotate(keys) {
-      await stop();
       handle.keys = keys;
-      await start(keys);
+      handler = configure(keys);
     },
-    stop,
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
   };
-  await start(handle.keys);
   return handle;
 }

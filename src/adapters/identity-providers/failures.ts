@@ -40,12 +40,16 @@ function oauthErrorOf(err: unknown): string | undefined {
   return typeof value === 'string' && /^[a-z_]{1,64}$/.test(value) ? value : undefined;
 }
 
-/** What a log line may say of a failure: names and codes, never a message (it may quote a token or a URL with a code). */
+/**
+ * What a log line may say of a failure: error names and codes, the provider's HTTP status and OAuth
+ * error, the JWT claim that failed; never a message (it may quote a token or a URL with a code),
+ * and nothing from a cause that is not an error (jose hangs the token's claims there).
+ */
 function describe(err: unknown): Record<string, string | number | undefined> {
-  const names = chain(err).map((e) => (e instanceof Error ? e.name : typeof e));
-  const status = chain(err).find((e): e is { status: number } => typeof (e as { status?: unknown })?.status === 'number')?.status;
-  const claim = chain(err).find((e): e is joseErrors.JWTClaimValidationFailed => e instanceof joseErrors.JWTClaimValidationFailed)?.claim;
-  return { error: names.join(' < '), code: codeOf(err) ?? codeOf((err as { cause?: unknown })?.cause), oauthError: oauthErrorOf(err), status, claim };
+  const errors = chain(err).filter((e): e is Error => e instanceof Error);
+  const status = chain(err).find((e): e is { status: number } => (e instanceof Error || e instanceof Response) && typeof (e as { status?: unknown }).status === 'number')?.status;
+  const claim = errors.find((e): e is joseErrors.JWTClaimValidationFailed => e instanceof joseErrors.JWTClaimValidationFailed)?.claim;
+  return { error: errors.map((e) => e.name).join(' < '), code: errors.map(codeOf).find(Boolean), oauthError: oauthErrorOf(err), status, claim };
 }
 
 export type Stage = 'discovery' | 'authorization' | 'code-exchange' | 'userinfo' | 'id-token';
