@@ -4,6 +4,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { Browser } from '../support/browser.js';
 import { APP_CALLBACK, startExternalWorld, type ExternalWorld } from '../support/external-providers.js';
 import { connect, errorDetails, type Client } from '../support/grpc-client.js';
+import { grpcurl } from '../support/grpc-tools.js';
 import { startMongo } from '../support/mongo.js';
 import { freePort } from '../support/net.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
@@ -165,6 +166,28 @@ function describeExternalLogin(storeName: string, storeEnv: StoreEnv): void {
       await rejectsWith(client.startExternalLogin({ provider: 'slow', redirectUri: APP_CALLBACK, realm: '' }), status.UNAVAILABLE, 'PROVIDER_UNAVAILABLE');
       await rejectsWith(client.exchangeIdToken({ provider: 'slow', idToken: 'x.y.z', nonce: '', realm: '', ttlSeconds: 0, includeUser: false }), status.UNAVAILABLE, 'PROVIDER_UNAVAILABLE');
     });
+
+    if (storeName === 'embedded') {
+      it("runs the README's grpcurl walk-through (reflection only, no proto files)", async () => {
+        const call = async (method: string, data: object, headers: string[] = []) => {
+          const result = await grpcurl(server.grpcAddress, [`auth.v1.AuthService/${method}`], data, headers);
+          assert.equal(result.code, 0, `${method}: ${result.stderr}`);
+          return JSON.parse(result.stdout) as Record<string, unknown>;
+        };
+        const account = world.provider.addAccount({ email: newEmail(), email_verified: true, name: 'Ada Lovelace' });
+        const begun = await call('StartExternalLogin', { provider: 'oidc', redirect_uri: APP_CALLBACK });
+        const callbackUrl = await world.codeFor(String(begun.authorizationUrl), account, APP_CALLBACK);
+        secrets.add(new URL(callbackUrl).searchParams.get('code') ?? '');
+        const login = (await call('CompleteExternalLogin', { provider: 'oidc', callback_url: callbackUrl, include_user: true })) as {
+          accessToken: { id: string };
+          user: { emailVerified: boolean };
+        };
+        secrets.add(login.accessToken.id);
+        assert.equal(login.user.emailVerified, true);
+        const listed = (await call('ListExternalIdentities', {}, [`authorization: Bearer ${login.accessToken.id}`])) as { identities: Array<{ subject: string; profile: Record<string, string> }> };
+        assert.deepEqual(listed.identities.map((i) => [i.subject, i.profile.name]), [[account, 'Ada Lovelace']]);
+      });
+    }
 
     describe('REST (LoopBack-style /auth/{provider})', () => {
       it('logs in and sends the browser to the success URL with the token in the fragment', async () => {

@@ -111,8 +111,13 @@ describe('external login: the code flow', () => {
     const second = await login(s.core, 'oidc', account);
     assert.equal(second.token.userId, first.token.userId);
     assert.equal((await accountOf(s, email)).identities[0]?.lastLogin.getTime(), s.fixture.clock.time);
-    // No password: a password login fails as a wrong one does.
+    // No password: a password login fails as a wrong one does, and so does ChangePassword's check,
+    // until a reset sets one.
     await rejectsWith(s.core.login({ email, password: 'any password at all' }), 'LOGIN_FAILED');
+    await rejectsWith(s.core.changePassword(first.token.id, 'any password at all', 'a new password'), 'INVALID_PASSWORD');
+    await s.core.resetPassword(email);
+    await s.core.setPassword(s.fixture.notifier.last().token, 'a new password');
+    assert.equal((await s.core.login({ email, password: 'a new password' })).token.userId, first.token.userId);
   });
 
   it('reads a plain OAuth 2.0 provider through its claim mapping (a numeric id, as GitHub)', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DuplicateIdentityError, type IdentityRecord } from '../../storage/identities/port.js';
+import { DuplicateIdentityError, type IdentityRecord, type IdentityRefresh } from '../../storage/identities/port.js';
 import { DuplicateKeyError, type UserRecord } from '../../storage/users/port.js';
 import { normalizeEmail } from '../accounts/identity.js';
 import type { CoreContext } from '../context.js';
@@ -18,19 +18,15 @@ function emailOf(profile: ExternalProfile): string | undefined {
   }
 }
 
-function identityRecord(provider: IdentityProvider, profile: ExternalProfile, userId: string, at: Date): IdentityRecord {
+/** What an identity holds of the provider's latest word on the account. */
+function latestFrom(profile: ExternalProfile, at: Date): IdentityRefresh {
   const email = emailOf(profile);
-  return {
-    provider: provider.name,
-    subject: profile.subject,
-    userId,
-    email,
-    // A verified flag means nothing without the address it verifies.
-    emailVerified: email !== undefined && profile.emailVerified,
-    profile: profile.profile,
-    created: at,
-    lastLogin: at,
-  };
+  // A verified flag means nothing without the address it verifies.
+  return { email, emailVerified: email !== undefined && profile.emailVerified, profile: profile.profile, lastLogin: at };
+}
+
+function newIdentity(provider: IdentityProvider, profile: ExternalProfile, userId: string, at: Date): IdentityRecord {
+  return { provider: provider.name, subject: profile.subject, userId, created: at, ...latestFrom(profile, at) };
 }
 
 /** Links a new identity to the user; IDENTITY_CONFLICT when another user got it first. */
@@ -56,42 +52,33 @@ export async function accountFor(ctx: CoreContext, provider: IdentityProvider, p
     const user = await ctx.users.findById(linked.userId);
     if (user) {
       if (user.realm !== realm) throw conflict('this external account is linked to an account in another realm');
-      const { email, emailVerified, profile: claims } = identityRecord(provider, profile, user.id, now);
-      await ctx.identities.refresh(provider.name, profile.subject, { email, emailVerified, profile: claims, lastLogin: now });
+      await ctx.identities.refresh(provider.name, profile.subject, latestFrom(profile, now));
       return user;
     }
     // The user is gone: the identity is free to start again.
     await ctx.identities.delete(provider.name, profile.subject, linked.userId);
   }
 
-  const identity = identityRecord(provider, profile, '', now);
-  if (identity.email === undefined) {
-    throw new AuthError(ErrorCode.EXTERNAL_EMAIL_REQUIRED, 'the provider gave no usable email address for this account');
-  }
-  const existing = await ctx.users.findByEmail(realm, identity.email);
+  const { email, emailVerified } = latestFrom(profile, now);
+  if (email === undefined) throw new AuthError(ErrorCode.EXTERNAL_EMAIL_REQUIRED, 'the provider gave no usable email address for this account');
+  const existing = await ctx.users.findByEmail(realm, email);
   if (existing) {
-    if (!(identity.emailVerified && provider.linkByVerifiedEmail)) {
-      throw conflict('an account with this email exists; sign in to it and link this provider');
-    }
-    await insertIdentity(ctx, { ...identity, userId: existing.id });
+    if (!(emailVerified && provider.linkByVerifiedEmail)) throw conflict('an account with this email exists; sign in to it and link this provider');
+    await insertIdentity(ctx, newIdentity(provider, profile, existing.id, now));
     return existing;
   }
   if (!ctx.policy.signupOpen) throw new AuthError(ErrorCode.SIGNUP_CLOSED, 'sign-up is closed');
-  return createAccount(ctx, identity, realm);
+  return createAccount(ctx, provider, profile, { realm, email, emailVerified, created: now });
 }
 
 /** A new account without a password, and its first identity. */
-async function createAccount(ctx: CoreContext, identity: IdentityRecord, realm: string): Promise<UserRecord> {
-  const email = identity.email ?? '';
-  const user: UserRecord = {
-    id: randomBytes(12).toString('hex'),
-    realm,
-    email,
-    username: undefined,
-    passwordHash: undefined,
-    emailVerified: identity.emailVerified,
-    created: identity.created,
-  };
+async function createAccount(
+  ctx: CoreContext,
+  provider: IdentityProvider,
+  profile: ExternalProfile,
+  account: Pick<UserRecord, 'realm' | 'email' | 'emailVerified' | 'created'>,
+): Promise<UserRecord> {
+  const user: UserRecord = { id: randomBytes(12).toString('hex'), username: undefined, passwordHash: undefined, ...account };
   try {
     await ctx.users.create(user);
   } catch (err) {
@@ -100,7 +87,7 @@ async function createAccount(ctx: CoreContext, identity: IdentityRecord, realm: 
     throw err;
   }
   try {
-    await insertIdentity(ctx, { ...identity, userId: user.id });
+    await insertIdentity(ctx, newIdentity(provider, profile, user.id, account.created));
   } catch (err) {
     // A concurrent login linked this identity first: the account made for it has no way in.
     await ctx.users.delete(user.id);
@@ -112,13 +99,12 @@ async function createAccount(ctx: CoreContext, identity: IdentityRecord, realm: 
 /** Links the identity to a signed-in user; already linked to them is fine, to anyone else IDENTITY_CONFLICT. */
 export async function linkIdentity(ctx: CoreContext, provider: IdentityProvider, profile: ExternalProfile, user: UserRecord): Promise<void> {
   const now = ctx.now();
-  const identity = identityRecord(provider, profile, user.id, now);
   const linked = await ctx.identities.find(provider.name, profile.subject);
   if (linked?.userId === user.id) {
-    await ctx.identities.refresh(provider.name, profile.subject, { email: identity.email, emailVerified: identity.emailVerified, profile: identity.profile, lastLogin: now });
+    await ctx.identities.refresh(provider.name, profile.subject, latestFrom(profile, now));
     return;
   }
   if (linked && (await ctx.users.findById(linked.userId))) throw conflict('this external account is linked to another account');
   if (linked) await ctx.identities.delete(provider.name, profile.subject, linked.userId);
-  await insertIdentity(ctx, identity);
+  await insertIdentity(ctx, newIdentity(provider, profile, user.id, now));
 }
