@@ -73,16 +73,15 @@ export class ExternalIdentityProvider implements IdentityProvider {
   }
 
   async completeAuthorization(callbackUrl: URL, expected: { state: string; nonce: string | undefined; codeVerifier: string }): Promise<ExternalProfile> {
+    const { settings } = this;
     const config = await this.configured();
-    const oidc = this.settings.kind === 'oidc';
     const tokens = await this.call('code-exchange', externalLoginFailed, () =>
       client.authorizationCodeGrant(config, callbackUrl, {
         pkceCodeVerifier: expected.codeVerifier,
         expectedState: expected.state,
-        ...(oidc ? { expectedNonce: expected.nonce, idTokenExpected: true } : {}),
+        ...(settings.kind === 'oidc' ? { expectedNonce: expected.nonce, idTokenExpected: true } : {}),
       }),
     );
-    const { settings } = this;
     const claims =
       settings.kind === 'oidc'
         ? await this.oidcClaims(config, tokens, settings.userinfo)
