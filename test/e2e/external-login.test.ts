@@ -38,6 +38,8 @@ function describeExternalLogin(storeName: string, storeEnv: StoreEnv): void {
     let server: ServerProcess;
     let client: Client;
     let database: Awaited<ReturnType<StoreEnv>>;
+    /** The service's environment but its ports: a second replica shares it. */
+    let serverEnv: Record<string, string>;
     /** Every secret the flows saw: none may reach a log line or a metric. */
     const secrets = new Set<string>();
     let emails = 0;
@@ -48,15 +50,15 @@ function describeExternalLogin(storeName: string, storeEnv: StoreEnv): void {
       const httpPort = await freePort();
       const publicUrl = `http://127.0.0.1:${httpPort}`;
       world = await startExternalWorld({ publicUrl, successUrl: SUCCESS_URL, failureUrl: FAILURE_URL, returnToOrigins: [SHOP] });
-      server = await startServer({
+      serverEnv = {
         ...database.env,
         ...world.env,
-        HTTP_PORT: String(httpPort),
         PUBLIC_URL: publicUrl,
         IDENTITY_PROVIDERS_FILE: world.providersFile,
         IDENTITY_PROVIDER_TIMEOUT_MS: '1000',
         LOG_LEVEL: 'debug',
-      });
+      };
+      server = await startServer({ ...serverEnv, HTTP_PORT: String(httpPort) });
       client = connect(server.grpcAddress);
     });
 
@@ -166,6 +168,33 @@ function describeExternalLogin(storeName: string, storeEnv: StoreEnv): void {
       await rejectsWith(client.startExternalLogin({ provider: 'slow', redirectUri: APP_CALLBACK, realm: '' }), status.UNAVAILABLE, 'PROVIDER_UNAVAILABLE');
       await rejectsWith(client.exchangeIdToken({ provider: 'slow', idToken: 'x.y.z', nonce: '', realm: '', ttlSeconds: 0, includeUser: false }), status.UNAVAILABLE, 'PROVIDER_UNAVAILABLE');
     });
+
+    if (storeName === 'MongoDB') {
+      it('finishes on one replica a login begun on another, once: of two replicas racing with one callback, one wins', async () => {
+        const replica = await startServer({ ...serverEnv, HTTP_PORT: String(await freePort()) });
+        const other = connect(replica.grpcAddress);
+        try {
+          const account = world.provider.addAccount({ email: newEmail(), email_verified: true });
+          const { authorizationUrl, state } = await client.startExternalLogin({ provider: 'oidc', redirectUri: APP_CALLBACK, realm: '' });
+          secrets.add(state);
+          const callbackUrl = await world.codeFor(authorizationUrl, account, APP_CALLBACK);
+          secrets.add(new URL(callbackUrl).searchParams.get('code') ?? '');
+          const request = { provider: 'oidc', callbackUrl, ttlSeconds: 0, includeUser: false, accessToken: '' };
+          const results = await Promise.allSettled([other.completeExternalLogin(request), client.completeExternalLogin(request)]);
+          const won = results.filter((r) => r.status === 'fulfilled');
+          assert.equal(won.length, 1);
+          const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+          assert.equal(errorDetails(lost?.reason as ServiceError).reason, 'INVALID_STATE');
+          const token = (won[0] as PromiseFulfilledResult<{ accessToken?: { id: string } }>).value.accessToken?.id ?? '';
+          secrets.add(token);
+          const replicaLog = replica.output.join('\n');
+          for (const secret of [state, token, new URL(callbackUrl).searchParams.get('code') ?? '']) assert.ok(!replicaLog.includes(secret));
+        } finally {
+          other.close();
+          assert.equal(await replica.stop(), 0);
+        }
+      });
+    }
 
     if (storeName === 'embedded') {
       it("runs the README's grpcurl walk-through (reflection only, no proto files)", async () => {
