@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { PROVIDER_NAME } from './core/external/providers.js';
 
 /**
  * IDENTITY_PROVIDERS_FILE: the external providers users may log in through, read and checked at
@@ -7,8 +8,6 @@ import { z } from 'zod';
  * Secrets are never in the file: a provider names the environment variable that holds its secret.
  */
 
-/** Names appear in URLs (`/auth/{name}`), metrics labels and identity keys: a small alphabet, no `:`. */
-const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 const url = z.url({ protocol: /^https?$/ });
 const urls = z.array(url);

@@ -285,6 +285,10 @@ function describeExternalLogin(storeName: string, storeEnv: StoreEnv): void {
         const unknown = await fetch(`${server.httpUrl}/auth/nope`, { redirect: 'manual' });
         assert.equal(unknown.status, 404);
         assert.equal(await errorCode(unknown), 'UNKNOWN_PROVIDER');
+        for (const path of ['/auth/nope/callback?state=x', '/auth/no%20pe/callback?state=x', '/auth/%3Bx=1/callback', '/auth/NO(PE)']) {
+          const answer = await fetch(`${server.httpUrl}${path}`, { redirect: 'manual', headers: { accept: 'application/json' } });
+          assert.equal(answer.status, path.startsWith('/auth/nope/') ? 404 : 400, path);
+        }
         const email = newEmail();
         await client.createUser({ email, username: '', password: 'a good password', realm: '' });
         const browser = new Browser();

@@ -2,6 +2,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthCore } from '../../core/auth-core.js';
 import { AuthError, ErrorCode } from '../../core/errors.js';
+import { PROVIDER_NAME } from '../../core/external/providers.js';
 import type { LoginResult } from '../../core/sessions/login.js';
 import { failureOf } from './errors.js';
 import { noteFailureCode } from './observe.js';
@@ -28,6 +29,9 @@ interface StartQuery {
   returnTo?: string;
   realm?: string;
 }
+
+/** A name that cannot be a provider's is malformed (400) before it reaches a URL or a cookie name. */
+const providerParams = { type: 'object', properties: { provider: { type: 'string', pattern: PROVIDER_NAME.source } } };
 
 /** How long the browser keeps the secret that ties it to its login: the login state's own lifetime. */
 const BINDING_MAX_AGE_SECONDS = 600;
@@ -69,7 +73,7 @@ export function registerExternalLoginRoutes(app: FastifyInstance, service: AuthC
     '/auth/:provider',
     {
       exposeHeadRoute: false,
-      schema: { querystring: { type: 'object', properties: { returnTo: { type: 'string' }, realm: { type: 'string' } } } },
+      schema: { params: providerParams, querystring: { type: 'object', properties: { returnTo: { type: 'string' }, realm: { type: 'string' } } } },
     },
     async (request, reply) => {
       const { provider } = request.params;
@@ -89,7 +93,7 @@ export function registerExternalLoginRoutes(app: FastifyInstance, service: AuthC
 
   app.get<{ Params: ProviderParams }>(
     '/auth/:provider/callback',
-    { exposeHeadRoute: false, schema: { response: responses.login } },
+    { exposeHeadRoute: false, schema: { params: providerParams, response: responses.login } },
     async (request, reply) => {
       const { provider } = request.params;
       const binding = parseCookies(request.headers.cookie ?? '')[cookieName(provider)];
