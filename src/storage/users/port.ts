@@ -6,7 +6,8 @@ export interface UserRecord {
   email: string;
   /** As first given (NFKC by the core); unique and found without regard to case, see usernameKey. */
   username: string | undefined;
-  passwordHash: string;
+  /** Absent for an account made by an external login: password login is refused until a reset sets one. */
+  passwordHash: string | undefined;
   emailVerified: boolean;
   created: Date;
 }
