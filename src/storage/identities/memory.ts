@@ -38,4 +38,12 @@ export class MemoryIdentityStore implements IdentityStore {
     if (this.identities.get(k)?.userId !== userId) return false;
     return this.identities.delete(k);
   }
+
+  async deleteByUser(userId: string): Promise<number> {
+    let deleted = 0;
+    for (const [k, identity] of this.identities) {
+      if (identity.userId === userId && this.identities.delete(k)) deleted++;
+    }
+    return deleted;
+  }
 }

@@ -74,6 +74,10 @@ export class MongoIdentityStore implements IdentityStore {
   delete(provider: string, subject: string, userId: string): Promise<boolean> {
     return guarded(async () => (await this.identities.deleteOne({ _id: idOf(provider, subject), userId: literal(userId) })).deletedCount === 1);
   }
+
+  deleteByUser(userId: string): Promise<number> {
+    return guarded(async () => (await this.identities.deleteMany({ userId: literal(userId) })).deletedCount);
+  }
 }
 
 function toIdentity(doc: IdentityDoc | null): IdentityRecord | undefined {

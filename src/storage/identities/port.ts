@@ -39,4 +39,6 @@ export interface IdentityStore {
   refresh(provider: string, subject: string, refresh: IdentityRefresh): Promise<void>;
   /** Deletes the identity only if it belongs to the user; whether it did. */
   delete(provider: string, subject: string, userId: string): Promise<boolean>;
+  /** Deletes every identity of the user (their account is gone); how many. */
+  deleteByUser(userId: string): Promise<number>;
 }

@@ -53,6 +53,6 @@ export interface UserStore {
    * DuplicateKeyError (email first, as create) when another user of the realm holds a new value.
    */
   update(userId: string, changes: UserChanges): Promise<UserRecord | undefined>;
-  /** Whether there was such a user to delete. */
+  /** Whether there was such a user to delete. Its tokens and identities are the caller's to delete. */
   delete(userId: string): Promise<boolean>;
 }

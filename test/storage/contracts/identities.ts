@@ -76,6 +76,20 @@ export function identityStoreContract(implementation: string, setup: () => Promi
       await store.insert(identity({ provider: i.provider, subject: i.subject, userId: 'them' }));
     });
 
+    it("deletes every identity of a user, and no one else's", async () => {
+      const google = identity({ userId: 'me' });
+      const mine = [google, identity({ userId: 'me', provider: 'github' })];
+      const theirs = identity({ userId: 'them' });
+      for (const i of [...mine, theirs]) await store.insert(i);
+      assert.equal(await store.deleteByUser('me'), 2);
+      assert.deepEqual(await store.listByUser('me'), []);
+      for (const i of mine) assert.equal(await store.find(i.provider, i.subject), undefined);
+      assert.deepEqual(await store.listByUser('them'), [theirs]);
+      assert.equal(await store.deleteByUser('me'), 0);
+      // The identities are free to be linked again.
+      await store.insert(identity({ provider: google.provider, subject: google.subject, userId: 'them' }));
+    });
+
     it('does not share the profile with the caller', async () => {
       const i = identity({ profile: { name: 'Ann' } });
       await store.insert(i);
@@ -94,6 +108,9 @@ export function identityStoreContract(implementation: string, setup: () => Promi
         assert.deepEqual(await store.listByUser(value), [i]);
         assert.equal(await store.find(value, value), undefined);
       }
+      await store.insert(identity({ userId: 'plain' }));
+      for (const value of ODD_VALUES) await store.deleteByUser(value);
+      assert.equal((await store.listByUser('plain')).length, 1);
     });
   });
 }
