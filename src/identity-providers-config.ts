@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PROVIDER_NAME } from './core/external/providers.js';
+import { VERIFY_PATH } from './transport/forward-auth/routes.js';
 
 /**
  * IDENTITY_PROVIDERS_FILE: the external providers users may log in through, read and checked at
@@ -8,6 +9,8 @@ import { PROVIDER_NAME } from './core/external/providers.js';
  * Secrets are never in the file: a provider names the environment variable that holds its secret.
  */
 
+/** Names whose `/auth/{name}` is another route already: forward auth's /auth/verify. */
+const TAKEN_NAMES: ReadonlySet<string> = new Set([VERIFY_PATH.slice('/auth/'.length)]);
 
 const url = z.url({ protocol: /^https?$/ });
 const urls = z.array(url);
@@ -131,6 +134,7 @@ function urlsOf(settings: ProviderSettings): Array<[string, string | undefined]>
 function checkProvider(name: string, raw: unknown, context: ProvidersFileContext): ProviderSettings | string[] {
   const where = `providers.${name}`;
   if (!PROVIDER_NAME.test(name)) return [`${where}: a provider name is 1 to 32 of a-z 0-9 _ -, starting with a letter or digit`];
+  if (TAKEN_NAMES.has(name)) return [`${where}: the name is taken: /auth/${name} is another route`];
   const isOAuth2 = typeof raw === 'object' && raw !== null && 'authorizationEndpoint' in raw;
   const parsed = (isOAuth2 ? oauth2Provider : oidcProvider).safeParse(raw);
   if (!parsed.success) return linesOf(where, parsed.error);

@@ -82,6 +82,7 @@ describe('IDENTITY_PROVIDERS_FILE', () => {
           google: { ...google, clientId: '', clientSecretEnv: 'MISSING_SECRET' },
           github: { ...github, claims: { email: 'email' } },
           'Bad Name': google,
+          verify: google,
           keycloak: { ...google, issuer: 'http://keycloak.example.com/realms/x' },
         },
       },
@@ -91,6 +92,7 @@ describe('IDENTITY_PROVIDERS_FILE', () => {
       'invalid configuration: IDENTITY_PROVIDERS_FILE providers.google.clientId: Too small: expected string to have >=1 characters',
       'invalid configuration: IDENTITY_PROVIDERS_FILE providers.github.claims.subject: Invalid input: expected string, received undefined',
       'invalid configuration: IDENTITY_PROVIDERS_FILE providers.Bad Name: a provider name is 1 to 32 of a-z 0-9 _ -, starting with a letter or digit',
+      'invalid configuration: IDENTITY_PROVIDERS_FILE providers.verify: the name is taken: /auth/verify is another route',
       'invalid configuration: IDENTITY_PROVIDERS_FILE providers.keycloak.issuer: must be https (allowInsecureHttp is for tests on loopback)',
     ]);
   });
