@@ -162,6 +162,47 @@ describe('external login: the code flow', () => {
     assert.equal((await accountOf(closed, email)).user, undefined);
   });
 
+  it('with sign-up closed, still logs into and links to accounts that exist', async () => {
+    const closed = await setup({ signupOpen: false });
+    const email = newEmail();
+    // An account made before sign-up closed (or imported).
+    const existing = { id: 'a1'.repeat(12), realm: '', email, username: undefined, passwordHash: undefined, emailVerified: false, created: new Date() };
+    await closed.fixture.store.users.create(existing);
+    const account = world.provider.addAccount({ email, email_verified: true });
+    const first = await login(closed.core, 'oidc', account);
+    assert.equal(first.token.userId, existing.id);
+    assert.equal((await login(closed.core, 'oidc', account)).token.userId, existing.id);
+    const { authorizationUrl } = await closed.core.linkExternalIdentity(first.token.id, 'github', APP_CALLBACK);
+    const callbackUrl = await world.codeFor(authorizationUrl, world.provider.addAccount({ email: newEmail() }), APP_CALLBACK);
+    await closed.core.completeExternalLogin({ provider: 'github', callbackUrl, caller: app, accessToken: first.token.id });
+    assert.deepEqual((await accountOf(closed, email)).identities.map((i) => i.provider), ['oidc', 'github']);
+  });
+
+  it("normalizes the provider's email as every email here, and takes none that hides characters", async () => {
+    const created = await s.core.createUser({ email: `mixed.case${++emails}@example.com`, password: 'a good password' });
+    // Full-width letters and another case: the same address, so a verified one links to that account.
+    const sameAddress = world.provider.addAccount({ email: `ＭＩＸＥＤ.Case${emails}@EXAMPLE.com`, email_verified: true });
+    assert.equal((await login(s.core, 'oidc', sameAddress)).token.userId, created.id);
+    const fresh = `Fresh.Person${++emails}@Example.COM`;
+    const made = await login(s.core, 'oidc', world.provider.addAccount({ email: fresh, email_verified: true }));
+    assert.equal(made.user?.email, fresh.toLowerCase());
+    // A zero-width space makes no address: no account is made from it, nor linked by it.
+    const hidden = `hid\u200Bden${++emails}@example.com`;
+    await rejectsWith(login(s.core, 'oidc', world.provider.addAccount({ email: hidden, email_verified: true })), 'EXTERNAL_EMAIL_REQUIRED');
+    assert.equal(await s.fixture.store.users.findByEmail('', hidden.replace('\u200B', '')), undefined);
+  });
+
+  it('locks password guesses at an account without a password as at any other, and leaves its external login open', async () => {
+    const email = newEmail();
+    const account = world.provider.addAccount({ email, email_verified: true });
+    const first = await login(s.core, 'oidc', account);
+    for (let i = 0; i < s.fixture.context.policy.loginMaxFailures; i++) {
+      await rejectsWith(s.core.login({ email, password: `guess number ${i}` }), 'LOGIN_FAILED');
+    }
+    await rejectsWith(s.core.login({ email, password: 'one guess more' }), 'TOO_MANY_ATTEMPTS');
+    assert.equal((await login(s.core, 'oidc', account)).token.userId, first.token.userId);
+  });
+
   it('keeps an identity to its realm', async () => {
     const account = world.provider.addAccount({ email: newEmail(), email_verified: true });
     await login(s.core, 'oidc', account);
@@ -217,6 +258,17 @@ describe('external login: linking and unlinking', () => {
     await link(other.token, 'oidc', account);
     await rejectsWith(link(me.token, 'oidc', account), 'IDENTITY_CONFLICT');
     await rejectsWith(s.core.linkExternalIdentity('not a token', 'oidc', APP_CALLBACK), 'INVALID_TOKEN');
+  });
+
+  it('deletes the identities with their user, after which the identity is free to make an account', async () => {
+    const me = await passwordUser();
+    const account = world.provider.addAccount({ email: newEmail(), email_verified: true });
+    await link(me.token, 'oidc', account);
+    assert.equal(await s.core.deleteUser(me.token, me.userId), 1);
+    assert.deepEqual(await s.fixture.store.identities.listByUser(me.userId), []);
+    assert.equal(await s.fixture.store.identities.find('oidc', account), undefined);
+    const again = await login(s.core, 'oidc', account);
+    assert.notEqual(again.token.userId, me.userId);
   });
 
   it('refuses to unlink the last way into an account without a password', async () => {
