@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** Drivers and frameworks: only adapters, storage implementations, transports and the composition root use them. */
-const DRIVERS = ['mongodb', '@grpc/*', 'fastify', '@fastify/*', 'prom-client', 'bcrypt', 'piscina', 'pino', 'lru-cache', 'grpc-health-check'];
+const DRIVERS = ['mongodb', '@grpc/*', 'fastify', '@fastify/*', 'prom-client', 'bcrypt', 'piscina', 'pino', 'lru-cache', 'grpc-health-check', 'openid-client', 'jose', 'cookie'];
 
 export default tseslint.config(
   { ignores: ['dist/', 'src/gen/', 'node_modules/', 'bench/loopback/', 'bench/results/', 'packages/*/dist/', 'packages/*/src/gen/'] },

@@ -180,7 +180,18 @@ function installBaseNode(root) {
 }
 // The image's npm cache (/root/.npm) starts as a copy of this machine's, as a BuildKit cache mount
 // would: `npm ci` gets faster and installs the same thing. A copy, because a RUN may clean it.
-const hostNpmCache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
+// What the copy lacks is fetched as this machine's npm fetches it, with its CA file (a network that
+// intercepts TLS needs one): a package this machine got by `npm install` has its packument cached
+// in the full form, which does not answer the abbreviated one `npm ci` asks for.
+const hostNpmConfig = Object.fromEntries(
+  spawnSync('npm', ['config', 'get', 'cache', 'cafile'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((line) => /^(\w+)=(.*)$/.exec(line.trim()))
+    .filter(Boolean)
+    .map(([, key, value]) => [key, value]),
+);
+const hostNpmCache = hostNpmConfig.cache;
+const hostNpmCaFile = hostNpmConfig.cafile && hostNpmConfig.cafile !== 'null' ? { npm_config_cafile: hostNpmConfig.cafile } : {};
 function seedNpmCache(target) {
   if (existsSync(target)) return;
   mkdirSync(dirname(target), { recursive: true });
@@ -250,6 +261,7 @@ function run(command) {
     HOME: join(stage.root, 'root'),
     npm_config_prefer_offline: 'true',
     npm_config_update_notifier: 'false',
+    ...hostNpmCaFile,
     ...stage.env,
   };
   seedNpmCache(join(env.HOME, '.npm'));

@@ -57,10 +57,10 @@ say "image: Node.js $(field node), root $root, WORKDIR $workdir, USER $user, EXP
 [ "$user" != root ] && [ "${user%%:*}" != 0 ] || die "the image runs as root"
 for port in 50051 3000; do node -e 'process.exit(JSON.parse(process.argv[1]).includes(process.argv[2])?0:1)' "$(field expose)" "$port" || die "port $port is not EXPOSEd"; done
 [ "$(field cmd)" = '["node","--max-semi-space-size=16","dist/main.js"]' ] || die "CMD is not [\"node\", \"--max-semi-space-size=16\", \"dist/main.js\"] (exec form, node as PID 1)"
-for path in dist/main.js dist/cli.js dist/transport/grpc/server.js dist/descriptors.binpb node_modules/@grpc/grpc-js node_modules/bcrypt node_modules/mongodb; do
+for path in dist/main.js dist/cli.js dist/transport/grpc/server.js dist/descriptors.binpb node_modules/@grpc/grpc-js node_modules/bcrypt node_modules/mongodb node_modules/openid-client node_modules/jose node_modules/cookie; do
   [ -e "$app/$path" ] || die "the runtime image lacks $path"
 done
-for path in src test proto node_modules/typescript node_modules/@bufbuild/buf node_modules/ts-proto node_modules/tsx node_modules/eslint .git; do
+for path in src test proto node_modules/typescript node_modules/@bufbuild/buf node_modules/ts-proto node_modules/tsx node_modules/eslint node_modules/oidc-provider .git; do
   [ ! -e "$app/$path" ] || die "the runtime image holds $path (build-only or not meant to ship)"
 done
 say "runtime stage holds dist/ and production dependencies only ($(du -sh "$app/node_modules" | cut -f1) node_modules)"

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createBcryptHasher } from './adapters/bcrypt-hasher.js';
 import { createClientAuthenticator, parseClientSecrets } from './adapters/introspection-clients.js';
+import { createIdentityProviders } from './adapters/identity-providers/index.js';
 import { createLogNotifier, createWebhookNotifier } from './adapters/notifiers.js';
 import { ConfigError, readTlsMaterial, type Config } from './config.js';
-import { createAuthCore } from './core/auth-core.js';
+import { restCallbackUrl } from './identity-providers-config.js';
+import { createAuthCore, type AuthCore } from './core/auth-core.js';
 import type { AuthPolicy } from './core/context.js';
-import type { PasswordHasher, ResetNotifier } from './core/ports.js';
+import { noIdentityProviders, type IdentityProviders, type PasswordHasher, type ResetNotifier } from './core/ports.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createMemoryStorage } from './storage/memory.js';
@@ -20,7 +22,8 @@ import { authGrpcService } from './transport/grpc/handlers.js';
 import { createGrpcServer } from './transport/grpc/server.js';
 import type { GrpcLimits } from './transport/grpc/limits.js';
 import type { HttpLimits } from './transport/http/limits.js';
-import { createHttpServer } from './transport/http/server.js';
+import { externalLoginRoutes, type ExternalLoginSettings } from './transport/http/external-routes.js';
+import { createHttpServer, type HttpRoutes } from './transport/http/server.js';
 import type { ClientAuthenticator } from './transport/introspection/client-auth.js';
 import { introspectionRoutes } from './transport/introspection/routes.js';
 
@@ -125,6 +128,28 @@ function createNotifier(config: Config, logger: Logger): ResetNotifier {
   return createLogNotifier(logger);
 }
 
+function createProviders(config: Config, logger: Logger): IdentityProviders {
+  const settings = config.identityProviders;
+  if (!settings) return noIdentityProviders;
+  logger.info({ providers: settings.providers.map((provider) => provider.name) }, 'external identity providers configured');
+  return createIdentityProviders(settings.providers, { timeoutMs: config.IDENTITY_PROVIDER_TIMEOUT_MS, logger });
+}
+
+/** The REST login flow: served when providers are configured and PUBLIC_URL says where browsers reach the gateway. */
+function externalLogin(core: AuthCore, config: Config): HttpRoutes[] {
+  const providers = config.identityProviders;
+  const publicUrl = config.PUBLIC_URL;
+  if (!providers || publicUrl === undefined) return [];
+  const settings: ExternalLoginSettings = {
+    publicUrl,
+    callbackUrl: (provider) => restCallbackUrl(publicUrl, provider),
+    successUrl: providers.successUrl,
+    failureUrl: providers.failureUrl,
+    returnToOrigins: providers.returnToOrigins,
+  };
+  return [externalLoginRoutes(core, settings)];
+}
+
 /** The composition root: builds every part from the configuration and starts serving. */
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
   const metrics = new Metrics();
@@ -139,8 +164,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       users: storage.users,
       tokens: cacheTokens(storage.tokens, config, logger, metrics),
       attempts: storage.attempts,
+      identities: storage.identities,
+      loginStates: storage.loginStates,
       hasher,
       notifier: createNotifier(config, logger),
+      providers: createProviders(config, logger),
       policy: policyFrom(config),
       logger,
       events: metrics,
@@ -204,6 +232,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
               mutualTls: tls?.clientCa !== undefined,
               issuer: config.OAUTH_ISSUER,
             }),
+            ...externalLogin(core, config),
           ],
           endpoint: { host: config.HOST, port: config.HTTP_PORT, tls },
           limits: httpLimitsFrom(config),

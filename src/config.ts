@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { loadIdentityProviders, ProvidersFileError, type IdentityProvidersSettings } from './identity-providers-config.js';
 import type { TlsMaterial } from './transport/endpoint.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -88,6 +89,12 @@ const schema = z
     INTROSPECTION_CLIENTS_FILE: optionalString,
     /** RFC 8414 issuer; unset: the scheme and Host of each metadata request. */
     OAUTH_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+    /** JSON file of the external identity providers (Google, GitHub, any OpenID Connect provider); unset: none. */
+    IDENTITY_PROVIDERS_FILE: optionalString,
+    /** The REST gateway's address as browsers reach it; the REST login flow's callback is PUBLIC_URL/auth/{provider}/callback. */
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Longest wait for an identity provider's answer (discovery, keys, code exchange, userinfo). */
+    IDENTITY_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
@@ -125,9 +132,12 @@ const schema = z
     if (env.OAUTH_ISSUER && /[?#]/.test(env.OAUTH_ISSUER)) fail('OAUTH_ISSUER', 'must have no query or fragment (RFC 8414)');
   });
 
-export type Config = z.infer<typeof schema>;
+export type Config = z.infer<typeof schema> & {
+  /** From IDENTITY_PROVIDERS_FILE; undefined when it is not set. */
+  identityProviders: IdentityProvidersSettings | undefined;
+};
 
-/** Thrown for a bad environment; its message is the one line to print. */
+/** Thrown for a bad environment; its message is the lines to print, one per problem. */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -139,11 +149,27 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = schema.safeParse(present);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const variable = issue?.path.join('.') ?? 'environment';
-  // Never echo the value: MONGODB_URI and secrets may be in it.
-  throw new ConfigError(`invalid configuration: ${variable} ${issue?.message ?? 'is invalid'}`);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const variable = issue?.path.join('.') ?? 'environment';
+    // Never echo the value: MONGODB_URI and secrets may be in it.
+    throw new ConfigError(`invalid configuration: ${variable} ${issue?.message ?? 'is invalid'}`);
+  }
+  const config = result.data;
+  try {
+    const identityProviders =
+      config.IDENTITY_PROVIDERS_FILE === undefined
+        ? undefined
+        : loadIdentityProviders(config.IDENTITY_PROVIDERS_FILE, {
+            env: present,
+            production: config.NODE_ENV === 'production',
+            publicUrl: config.PUBLIC_URL,
+          });
+    return { ...config, identityProviders };
+  } catch (err) {
+    if (!(err instanceof ProvidersFileError)) throw err;
+    throw new ConfigError(err.lines.map((line) => `invalid configuration: ${line}`).join('\n'));
+  }
 }
 
 /** TLS_* apply to both ports; the files are read once, at start. */

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 
 function fail(message: string): never {
-  process.stderr.write(`auth-service: ${message}\n`);
+  for (const line of message.split('\n')) process.stderr.write(`auth-service: ${line}\n`);
   process.exit(2);
 }
 

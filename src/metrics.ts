@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuthEvents, LoginOutcome, RevokeReason, TokenKind } from './core/events.js';
+import type { AuthEvents, LoginMethod, LoginOutcome, RevokeReason, TokenKind } from './core/events.js';
 
 /**
  * Every metric of the service, on its own registry. Labels hold only names chosen by the code
@@ -47,8 +47,8 @@ export class Metrics implements AuthEvents {
 
   readonly loginsTotal = new Counter({
     name: 'auth_logins_total',
-    help: 'Login attempts by outcome',
-    labelNames: ['outcome'] as const,
+    help: 'Login attempts by outcome, method (password, external, id-token) and provider (external logins only)',
+    labelNames: ['outcome', 'method', 'provider'] as const,
     registers: [this.registry],
   });
 
@@ -77,8 +77,8 @@ export class Metrics implements AuthEvents {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  loginAttempted(outcome: LoginOutcome): void {
-    this.loginsTotal.inc({ outcome });
+  loginAttempted(outcome: LoginOutcome, method: LoginMethod, provider?: string): void {
+    this.loginsTotal.inc(provider === undefined ? { outcome, method } : { outcome, method, provider });
   }
 
   tokenIssued(kind: TokenKind): void {

@@ -6,6 +6,18 @@ import { updateUser, type UserUpdate } from './accounts/update-user.js';
 import type { CallOptions } from './call.js';
 import type { CoreContext } from './context.js';
 import { ErrorCode, StoreUnavailableError, toAuthError } from './errors.js';
+import { listExternalIdentities, unlinkExternalIdentity, type LinkedIdentity } from './external/identities.js';
+import type { BegunLogin } from './external/login-state.js';
+import {
+  completeExternalLogin,
+  exchangeIdToken,
+  startExternalLogin,
+  startLinking,
+  type CompletedExternalLogin,
+  type CompleteExternalLoginInput,
+  type ExchangeIdTokenInput,
+  type StartExternalLoginInput,
+} from './external/login.js';
 import { changePassword } from './passwords/change.js';
 import { resetPassword } from './passwords/reset.js';
 import { setPassword } from './passwords/set.js';
@@ -27,6 +39,12 @@ export interface AuthCore {
   updateUser(accessToken: string, userId: string, update: UserUpdate): Promise<PublicUser>;
   /** How many users were deleted: 1, or 0 when the account was already gone. */
   deleteUser(accessToken: string, userId: string): Promise<number>;
+  startExternalLogin(input: StartExternalLoginInput): Promise<BegunLogin>;
+  completeExternalLogin(input: CompleteExternalLoginInput): Promise<CompletedExternalLogin>;
+  exchangeIdToken(input: ExchangeIdTokenInput): Promise<LoginResult>;
+  linkExternalIdentity(accessToken: string, provider: string, redirectUri: string): Promise<BegunLogin>;
+  listExternalIdentities(accessToken: string): Promise<LinkedIdentity[]>;
+  unlinkExternalIdentity(accessToken: string, provider: string, subject: string): Promise<void>;
 }
 
 /**
@@ -58,5 +76,11 @@ export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean =
     getUser: (accessToken, userId) => run(() => getUser(ctx, accessToken, userId)),
     updateUser: (accessToken, userId, update) => run(() => updateUser(ctx, accessToken, userId, update)),
     deleteUser: (accessToken, userId) => run(() => deleteUser(ctx, accessToken, userId)),
+    startExternalLogin: (input) => run(() => startExternalLogin(ctx, input)),
+    completeExternalLogin: (input) => run(() => completeExternalLogin(ctx, input)),
+    exchangeIdToken: (input) => run(() => exchangeIdToken(ctx, input)),
+    linkExternalIdentity: (accessToken, provider, redirectUri) => run(() => startLinking(ctx, accessToken, provider, redirectUri)),
+    listExternalIdentities: (accessToken) => run(() => listExternalIdentities(ctx, accessToken)),
+    unlinkExternalIdentity: (accessToken, provider, subject) => run(() => unlinkExternalIdentity(ctx, accessToken, provider, subject)),
   };
 }

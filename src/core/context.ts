@@ -1,9 +1,11 @@
 import type { Logger } from '../logger.js';
 import type { AttemptStore } from '../storage/attempts/port.js';
+import type { IdentityStore } from '../storage/identities/port.js';
+import type { LoginStateStore } from '../storage/login-states/port.js';
 import type { TokenStore } from '../storage/tokens/port.js';
 import type { UserStore } from '../storage/users/port.js';
 import type { AuthEvents } from './events.js';
-import type { PasswordHasher, ResetNotifier } from './ports.js';
+import type { IdentityProviders, PasswordHasher, ResetNotifier } from './ports.js';
 
 /** The rules a deployment chooses; config.ts fills them from the environment. */
 export interface AuthPolicy {
@@ -29,7 +31,11 @@ export interface CoreContext {
   users: UserStore;
   tokens: TokenStore;
   attempts: AttemptStore;
+  identities: IdentityStore;
+  loginStates: LoginStateStore;
   hasher: PasswordHasher;
+  /** The external providers users may log in through; none unless configured. */
+  providers: IdentityProviders;
   notifier: ResetNotifier;
   policy: AuthPolicy;
   logger: Logger;

@@ -16,6 +16,16 @@ export const ErrorCode = {
   INVALID_PASSWORD: 'INVALID_PASSWORD',
   INVALID_TTL: 'INVALID_TTL',
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  UNKNOWN_PROVIDER: 'UNKNOWN_PROVIDER',
+  INVALID_REDIRECT: 'INVALID_REDIRECT',
+  INVALID_STATE: 'INVALID_STATE',
+  EXTERNAL_LOGIN_FAILED: 'EXTERNAL_LOGIN_FAILED',
+  INVALID_ID_TOKEN: 'INVALID_ID_TOKEN',
+  EXTERNAL_EMAIL_REQUIRED: 'EXTERNAL_EMAIL_REQUIRED',
+  IDENTITY_CONFLICT: 'IDENTITY_CONFLICT',
+  IDENTITY_NOT_FOUND: 'IDENTITY_NOT_FOUND',
+  LAST_LOGIN_METHOD: 'LAST_LOGIN_METHOD',
+  PROVIDER_UNAVAILABLE: 'PROVIDER_UNAVAILABLE',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   SERVICE_OVERLOADED: 'SERVICE_OVERLOADED',
   CANCELLED: 'CANCELLED',
@@ -29,6 +39,8 @@ export type ErrorKind =
   | 'unauthenticated'
   | 'already-exists'
   | 'permission-denied'
+  | 'not-found'
+  | 'failed-precondition'
   | 'resource-exhausted'
   | 'unavailable'
   | 'overloaded'
@@ -52,6 +64,16 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
   INVALID_PASSWORD: 'invalid-argument',
   INVALID_TTL: 'invalid-argument',
   INVALID_ARGUMENT: 'invalid-argument',
+  UNKNOWN_PROVIDER: 'not-found',
+  INVALID_REDIRECT: 'invalid-argument',
+  INVALID_STATE: 'invalid-argument',
+  EXTERNAL_LOGIN_FAILED: 'unauthenticated',
+  INVALID_ID_TOKEN: 'unauthenticated',
+  EXTERNAL_EMAIL_REQUIRED: 'failed-precondition',
+  IDENTITY_CONFLICT: 'already-exists',
+  IDENTITY_NOT_FOUND: 'not-found',
+  LAST_LOGIN_METHOD: 'failed-precondition',
+  PROVIDER_UNAVAILABLE: 'unavailable',
   SERVICE_UNAVAILABLE: 'unavailable',
   SERVICE_OVERLOADED: 'overloaded',
   CANCELLED: 'cancelled',

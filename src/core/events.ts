@@ -1,4 +1,6 @@
 export type LoginOutcome = 'success' | 'failure' | 'throttled';
+/** password: Login; external: the browser flow through a provider; id-token: ExchangeIdToken. */
+export type LoginMethod = 'password' | 'external' | 'id-token';
 export type TokenKind = 'access' | 'reset';
 export type RevokeReason =
   | 'logout'
@@ -12,7 +14,8 @@ export type RevokeReason =
 
 /** What the use cases report as it happens; metrics.ts counts it. */
 export interface AuthEvents {
-  loginAttempted(outcome: LoginOutcome): void;
+  /** `provider` is a configured provider's name (never a caller's value); absent for password logins. */
+  loginAttempted(outcome: LoginOutcome, method: LoginMethod, provider?: string): void;
   tokenIssued(kind: TokenKind): void;
   /** Called only for count > 0. */
   tokensRevoked(reason: RevokeReason, count: number): void;

@@ -52,3 +52,58 @@ export interface LoopBackSource {
   /** For each of these users that has access tokens: when the newest was created. */
   lastLogins(userIds: readonly string[]): Promise<Map<string, Date>>;
 }
+
+/** An account at an external provider, as the provider described it after its checks passed. */
+export interface ExternalProfile {
+  /** The provider's stable id of the account. */
+  subject: string;
+  /** As the provider gave it, not yet normalized; undefined when it gave none. */
+  email: string | undefined;
+  /** Only true when the provider says so. */
+  emailVerified: boolean;
+  /** A few display claims (name, picture, …), strings only. */
+  profile: Record<string, string>;
+}
+
+/** What the service keeps to finish a browser login it started: secrets, stored server-side. */
+export interface AuthorizationStart {
+  /** Where to send the browser. */
+  url: string;
+  state: string;
+  /** Undefined for plain OAuth 2.0 providers, which issue no ID token. */
+  nonce: string | undefined;
+  codeVerifier: string;
+}
+
+/**
+ * One configured provider: an OpenID Connect provider by discovery or a plain OAuth 2.0 one by its
+ * endpoints; implemented by adapters/identity-providers/. Failures are AuthErrors:
+ * PROVIDER_UNAVAILABLE when the provider cannot be reached in time, EXTERNAL_LOGIN_FAILED or
+ * INVALID_ID_TOKEN when its answer does not pass the checks.
+ */
+export interface IdentityProvider {
+  readonly name: string;
+  /** Where a login may come back to; the exchange names it again. */
+  readonly redirectUris: readonly string[];
+  /** Whether an identity whose verified email matches an account's may be linked to it. */
+  readonly linkByVerifiedEmail: boolean;
+  /** A browser login with PKCE (S256), state and (OpenID Connect) nonce. */
+  startAuthorization(redirectUri: string): Promise<AuthorizationStart>;
+  /**
+   * Checks the provider's answer (`callbackUrl`: the redirect URI with its query) against what
+   * was kept, exchanges the code, checks the ID token, asks userinfo. Provider tokens are dropped.
+   */
+  completeAuthorization(callbackUrl: URL, expected: { state: string; nonce: string | undefined; codeVerifier: string }): Promise<ExternalProfile>;
+  /**
+   * An ID token obtained elsewhere (an app's SDK): signature against the provider's keys, issuer,
+   * audience, times, nonce when given. INVALID_ARGUMENT for a provider without ID tokens.
+   */
+  verifyIdToken(idToken: string, expectedNonce: string | undefined, now: Date): Promise<ExternalProfile>;
+}
+
+/** The configured providers, by name. */
+export interface IdentityProviders {
+  find(name: string): IdentityProvider | undefined;
+}
+
+export const noIdentityProviders: IdentityProviders = { find: () => undefined };

@@ -1,6 +1,8 @@
 import { MongoClient } from 'mongodb';
 import type { Logger } from '../logger.js';
 import { MongoAttemptStore, type AttemptDoc } from './attempts/mongo.js';
+import { MongoIdentityStore, type IdentityDoc } from './identities/mongo.js';
+import { MongoLoginStateStore, type LoginStateDoc } from './login-states/mongo.js';
 import { guarded } from './mongo/errors.js';
 import { Expiry, type ExpiringCollection } from './mongo/expiry.js';
 import type { Storage } from './storage.js';
@@ -36,6 +38,8 @@ export function createMongoStorage(options: MongoStorageOptions): Storage {
   const users = new MongoUserStore(db.collection<UserDoc>('users'));
   const tokens = new MongoTokenStore(db.collection<TokenDoc>('accessTokens'));
   const attempts = new MongoAttemptStore(db.collection<AttemptDoc>('attempts'));
+  const identities = new MongoIdentityStore(db.collection<IdentityDoc>('identities'));
+  const loginStates = new MongoLoginStateStore(db.collection<LoginStateDoc>('loginStates'));
   const expiry = new Expiry(options.logger, options.sweepIntervalMs, options.now ?? (() => new Date()));
 
   let prepared = false;
@@ -47,7 +51,8 @@ export function createMongoStorage(options: MongoStorageOptions): Storage {
       await users.ensureIndexes();
       await tokens.ensureIndexes();
       await attempts.ensureIndexes();
-      await expiry.ensure([tokens.collection, attempts.collection] as unknown as ExpiringCollection[]);
+      await identities.ensureIndexes();
+      await expiry.ensure([tokens.collection, attempts.collection, loginStates.collection] as unknown as ExpiringCollection[]);
       prepared = true;
     }).finally(() => (initializing = undefined));
     return initializing;
@@ -57,6 +62,8 @@ export function createMongoStorage(options: MongoStorageOptions): Storage {
     users,
     tokens,
     attempts,
+    identities,
+    loginStates,
     lifecycle: {
       init,
       ping: () =>

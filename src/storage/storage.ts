@@ -1,4 +1,6 @@
 import type { AttemptStore } from './attempts/port.js';
+import type { IdentityStore } from './identities/port.js';
+import type { LoginStateStore } from './login-states/port.js';
 import type { TokenStore } from './tokens/port.js';
 import type { UserStore } from './users/port.js';
 
@@ -16,5 +18,7 @@ export interface Storage {
   users: UserStore;
   tokens: TokenStore;
   attempts: AttemptStore;
+  identities: IdentityStore;
+  loginStates: LoginStateStore;
   lifecycle: StorageLifecycle;
 }

@@ -814,7 +814,7 @@ function describeRest(storeName: string, envFactory: () => Promise<StoreEnv>, ca
         assert.match(answer.text, /^auth_http_requests_total\{method="POST",route="\/api\/users\/login",status="200"\} \d+$/m);
         assert.match(answer.text, /^auth_http_requests_total\{method="POST",route="unmatched",status="404"\} \d+$/m);
         assert.match(answer.text, /^auth_http_request_duration_seconds_bucket\{.*route="\/api\/users\/logout".*\} \d+$/m);
-        assert.match(answer.text, /^auth_logins_total\{outcome="success"\} \d+$/m);
+        assert.match(answer.text, /^auth_logins_total\{outcome="success",method="password"\} \d+$/m);
         assert.match(answer.text, /^process_cpu_user_seconds_total /m);
         assert.ok(secrets.size > 10 && emails.size > 10);
         for (const secret of secrets) assert.ok(!answer.text.includes(secret), 'a token in /metrics');

@@ -51,7 +51,7 @@ describe('two service processes on one database', () => {
     let total = 0;
     for (const server of replicas.servers) {
       const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
-      for (const [, value] of text.matchAll(/^auth_logins_total\{outcome="(?:failure|success)"\} (\d+)$/gm)) total += Number(value);
+      for (const [, value] of text.matchAll(/^auth_logins_total\{outcome="(?:failure|success)",method="password"\} (\d+)$/gm)) total += Number(value);
     }
     return total;
   }

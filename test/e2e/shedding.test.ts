@@ -75,12 +75,12 @@ describe('shedding on a real server (bcrypt cost 10)', () => {
 
   it('drops gRPC Logins whose deadline passes while they wait: no hash, no token, counted as what they are', async () => {
     await settle();
-    const checksBefore = await metric(server, /^auth_logins_total\{outcome="(success|failure)"\}/);
+    const checksBefore = await metric(server, /^auth_logins_total\{outcome="(success|failure)",method="password"\}/);
     const issuedBefore = await metric(server, /^auth_tokens_issued_total\{kind="access"\}/);
     const results = await Promise.allSettled(Array.from({ length: 8 }, (_, n) => client.login(login(`u${n}@example.com`), { deadlineMs: 150 })));
     await settle();
     const ok = results.filter((r) => r.status === 'fulfilled').length;
-    const checks = (await metric(server, /^auth_logins_total\{outcome="(success|failure)"\}/)) - checksBefore;
+    const checks = (await metric(server, /^auth_logins_total\{outcome="(success|failure)",method="password"\}/)) - checksBefore;
     // Two hashing threads at ~70 ms a check: at most a few can finish within 150 ms; the rest never run.
     assert.ok(checks < 8, `${checks} of 8 checks ran`);
     assert.equal((await metric(server, /^auth_tokens_issued_total\{kind="access"\}/)) - issuedBefore, ok);
@@ -94,7 +94,7 @@ describe('shedding on a real server (bcrypt cost 10)', () => {
 
   it('drops REST Logins whose client disconnects while they wait, and counts them as aborted (499)', async () => {
     await settle();
-    const checksBefore = await metric(server, /^auth_logins_total\{outcome="(success|failure)"\}/);
+    const checksBefore = await metric(server, /^auth_logins_total\{outcome="(success|failure)",method="password"\}/);
     const issuedBefore = await metric(server, /^auth_tokens_issued_total\{kind="access"\}/);
     const controllers = Array.from({ length: 8 }, () => new AbortController());
     const requests = controllers.map((controller, n) =>
@@ -109,7 +109,7 @@ describe('shedding on a real server (bcrypt cost 10)', () => {
     for (const controller of controllers) controller.abort();
     await Promise.all(requests);
     await settle();
-    const checks = (await metric(server, /^auth_logins_total\{outcome="(success|failure)"\}/)) - checksBefore;
+    const checks = (await metric(server, /^auth_logins_total\{outcome="(success|failure)",method="password"\}/)) - checksBefore;
     assert.ok(checks < 8, `${checks} of 8 checks ran`);
     assert.equal((await metric(server, /^auth_tokens_issued_total\{kind="access"\}/)) - issuedBefore, 0, 'no token for a client that left');
     assert.ok((await metric(server, /^auth_http_requests_total\{method="POST",route="\/api\/users\/login",status="499"\}/)) >= 8);

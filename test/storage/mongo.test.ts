@@ -9,6 +9,8 @@ import { createMongoStorage } from '../../src/storage/mongo.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { startMongo, type MongoHandle } from '../support/mongo.js';
 import { attemptStoreContract } from './contracts/attempts.js';
+import { identityStoreContract } from './contracts/identities.js';
+import { loginStateStoreContract } from './contracts/login-states.js';
 import { token, user } from './contracts/fixtures.js';
 import { tokenStoreContract } from './contracts/tokens.js';
 import { userStoreContract } from './contracts/users.js';
@@ -67,7 +69,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number, what
 }
 
 /** Each aggregate's contract on its own fresh database. */
-async function fresh<K extends 'users' | 'tokens' | 'attempts'>(aggregate: K): Promise<{ store: Storage[K]; teardown: () => Promise<void> }> {
+async function fresh<K extends 'users' | 'tokens' | 'attempts' | 'identities' | 'loginStates'>(aggregate: K): Promise<{ store: Storage[K]; teardown: () => Promise<void> }> {
   const { store, teardown } = makeStore();
   await store.init();
   return { store: store.storage[aggregate], teardown };
@@ -75,6 +77,8 @@ async function fresh<K extends 'users' | 'tokens' | 'attempts'>(aggregate: K): P
 userStoreContract('MongoDB', () => fresh('users'));
 tokenStoreContract('MongoDB', () => fresh('tokens'));
 attemptStoreContract('MongoDB', () => fresh('attempts'));
+identityStoreContract('MongoDB', () => fresh('identities'));
+loginStateStoreContract('MongoDB', () => fresh('loginStates'));
 
 describe('the MongoDB backend on the database', () => {
   it('creates its indexes idempotently, and reports a refused TTL index once', async () => {
@@ -93,6 +97,7 @@ describe('the MongoDB backend on the database', () => {
         ['realm_email', 'realm_usernameKey'],
       );
       assert.ok((await names('accessTokens')).includes('userId'));
+      assert.ok((await names('identities')).includes('userId'));
       const ttl = (await db.collection('accessTokens').indexes()).find((i) => i.name === 'expiresAt_ttl');
       if (mongo.kind === 'ferretdb') {
         assert.equal(ttl, undefined);

@@ -28,6 +28,12 @@ export function connect(address: string) {
     createUser: call(client.createUser),
     setPassword: call(client.setPassword),
     changePassword: call(client.changePassword),
+    startExternalLogin: call(client.startExternalLogin),
+    completeExternalLogin: call(client.completeExternalLogin),
+    exchangeIdToken: call(client.exchangeIdToken),
+    linkExternalIdentity: call(client.linkExternalIdentity),
+    listExternalIdentities: call(client.listExternalIdentities),
+    unlinkExternalIdentity: call(client.unlinkExternalIdentity),
     close: () => client.close(),
   };
 }

@@ -4,7 +4,7 @@ import { createBcryptHasher, type BcryptHasher } from '../../src/adapters/bcrypt
 import { createAuthCore, type AuthCore } from '../../src/core/auth-core.js';
 import type { AuthPolicy, CoreContext } from '../../src/core/context.js';
 import { ignoreEvents } from '../../src/core/events.js';
-import type { PasswordReset, ResetNotifier } from '../../src/core/ports.js';
+import { noIdentityProviders, type PasswordReset, type ResetNotifier } from '../../src/core/ports.js';
 import { createMemoryStorage } from '../../src/storage/memory.js';
 import type { Storage } from '../../src/storage/storage.js';
 
@@ -46,7 +46,7 @@ export class CapturingNotifier implements ResetNotifier {
   }
 }
 
-export type TestStores = Pick<Storage, 'users' | 'tokens' | 'attempts'>;
+export type TestStores = Pick<Storage, 'users' | 'tokens' | 'attempts' | 'identities' | 'loginStates'>;
 
 export interface ServiceFixture {
   service: AuthCore;
@@ -77,8 +77,11 @@ export async function createTestService(policy: Partial<AuthPolicy> = {}, stores
     users: store.users,
     tokens: store.tokens,
     attempts: store.attempts,
+    identities: store.identities,
+    loginStates: store.loginStates,
     hasher: await testHasher(bcryptCost),
     notifier,
+    providers: noIdentityProviders,
     policy: { ...testPolicy, ...policy },
     logger: pino({ level: 'silent' }),
     events: ignoreEvents,

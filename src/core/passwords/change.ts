@@ -19,8 +19,12 @@ export async function changePassword(
   const user = await ctx.users.findById(token.userId);
   if (!user) throw invalidToken();
   // Guessing the old password with a stolen token is guessing a login: same lock, same account.
+  const currentHash = user.passwordHash;
+  // An account without a password (made by an external login) has no old password to match.
   const ok = await checkUnderLock(ctx, accountLockKey(user), async () =>
-    fitsBcrypt(oldPassword) && ctx.hasher.verify(oldPassword, user.passwordHash, call),
+    currentHash !== undefined && fitsBcrypt(oldPassword)
+      ? ctx.hasher.verify(oldPassword, currentHash, call)
+      : ctx.hasher.verifyNothing(oldPassword, call),
   );
   if (!ok) throw new AuthError(ErrorCode.INVALID_PASSWORD, 'old password is wrong');
   const passwordHash = await ctx.hasher.hash(newPassword, call);

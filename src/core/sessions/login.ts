@@ -6,7 +6,7 @@ import { normalizeEmail, normalizeRealm, normalizeUsername } from '../accounts/i
 import { toPublicUser, type PublicUser } from '../accounts/public-user.js';
 import { fitsBcrypt } from '../passwords/rules.js';
 import { accountLockKey, checkUnderLock, unknownIdentifierLockKey } from '../throttle/login-lock.js';
-import { countRevoked, issueToken, type IssuedToken } from './tokens.js';
+import { openSession, type IssuedToken } from './tokens.js';
 import { resolveTtl } from './ttl.js';
 
 export interface LoginInput {
@@ -43,19 +43,20 @@ export async function login(ctx: CoreContext, input: LoginInput, call: CallOptio
   const user =
     identity.field === 'email' ? await ctx.users.findByEmail(realm, identity.value) : await ctx.users.findByUsername(realm, identity.value);
   const lockKey = user ? accountLockKey(user) : unknownIdentifierLockKey(realm, `${identity.field}:${identity.value}`);
+  const passwordHash = user?.passwordHash;
   const ok = await checkUnderLock(ctx, lockKey, async () =>
-    // Unknown users pay for a bcrypt compare too, so that timing does not tell them apart.
-    user !== undefined && fitsBcrypt(input.password)
-      ? ctx.hasher.verify(input.password, user.passwordHash, call)
+    // Unknown users, and accounts without a password (made by an external login), pay for a
+    // bcrypt compare too, so that timing does not tell them apart.
+    passwordHash !== undefined && fitsBcrypt(input.password)
+      ? ctx.hasher.verify(input.password, passwordHash, call)
       : ctx.hasher.verifyNothing(input.password, call),
   );
   if (!ok || user === undefined) {
-    ctx.events.loginAttempted('failure');
+    ctx.events.loginAttempted('failure', 'password');
     throw loginFailed();
   }
   throwIfGone(call);
-  const token = await issueToken(ctx, user, ttlSeconds, [], 'access');
-  countRevoked(ctx, 'session-limit', (await ctx.tokens.trimUser(user.id, ctx.policy.maxSessionsPerUser)).length);
-  ctx.events.loginAttempted('success');
+  const token = await openSession(ctx, user, ttlSeconds);
+  ctx.events.loginAttempted('success', 'password');
   return { token, user: input.includeUser ? toPublicUser(user) : undefined };
 }

@@ -29,6 +29,13 @@ export async function issueToken(ctx: CoreContext, user: UserRecord, ttlSeconds:
   return { id, ttlSeconds, created, expiresAt, userId: user.id, scopes };
 }
 
+/** A new access token for a user who just proved who they are, within the user's session limit. */
+export async function openSession(ctx: CoreContext, user: UserRecord, ttlSeconds: number): Promise<IssuedToken> {
+  const token = await issueToken(ctx, user, ttlSeconds, [], 'access');
+  countRevoked(ctx, 'session-limit', (await ctx.tokens.trimUser(user.id, ctx.policy.maxSessionsPerUser)).length);
+  return token;
+}
+
 /** The token's record if it exists, has not expired, and its scopes match what the caller accepts. */
 export async function findActiveToken(ctx: CoreContext, token: string, acceptedScopes: readonly string[]): Promise<TokenRecord | undefined> {
   if (!isWellFormedToken(token)) return undefined;

@@ -30,7 +30,7 @@ export async function checkUnderLock(ctx: CoreContext, lockKey: string, check: (
     return latest.at.getTime() + lockMs - now.getTime();
   });
   if (!admission.admitted) {
-    ctx.events.loginAttempted('throttled');
+    ctx.events.loginAttempted('throttled', 'password');
     throw new AuthError(ErrorCode.TOO_MANY_ATTEMPTS, 'too many failed login attempts, try again later', {
       retryAfterMs: admission.retryAfterMs,
     });

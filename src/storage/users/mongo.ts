@@ -17,7 +17,8 @@ export interface UserDoc {
    * at the cost of one index entry per user.
    */
   usernameKey: string;
-  passwordHash: string;
+  /** Absent for an account without a password (made by an external login). */
+  passwordHash?: string;
   emailVerified: boolean;
   created: Date;
 }
@@ -133,7 +134,7 @@ function toDoc(user: UserRecord, usernameKey: string): UserDoc {
     email: user.email,
     ...(user.username === undefined ? {} : { username: user.username }),
     usernameKey,
-    passwordHash: user.passwordHash,
+    ...(user.passwordHash === undefined ? {} : { passwordHash: user.passwordHash }),
     emailVerified: user.emailVerified,
     created: user.created,
   };
@@ -146,7 +147,7 @@ function toUser(doc: UserDoc | null): UserRecord | undefined {
     realm: doc.realm,
     email: doc.email,
     username: doc.username ?? undefined,
-    passwordHash: doc.passwordHash,
+    passwordHash: doc.passwordHash ?? undefined,
     emailVerified: doc.emailVerified,
     created: doc.created,
   };

@@ -6,7 +6,8 @@ export interface UserRecord {
   email: string;
   /** As first given (NFKC by the core); unique and found without regard to case, see usernameKey. */
   username: string | undefined;
-  passwordHash: string;
+  /** Absent for an account made by an external login: password login is refused until a reset sets one. */
+  passwordHash: string | undefined;
   emailVerified: boolean;
   created: Date;
 }
@@ -52,6 +53,6 @@ export interface UserStore {
    * DuplicateKeyError (email first, as create) when another user of the realm holds a new value.
    */
   update(userId: string, changes: UserChanges): Promise<UserRecord | undefined>;
-  /** Whether there was such a user to delete. */
+  /** Whether there was such a user to delete. Its tokens and identities are the caller's to delete. */
   delete(userId: string): Promise<boolean>;
 }

@@ -1,16 +1,18 @@
 import type { Metadata } from '@grpc/grpc-js';
 import type { PublicUser } from '../../core/accounts/public-user.js';
 import type { AuthCore } from '../../core/auth-core.js';
+import type { LinkedIdentity } from '../../core/external/identities.js';
+import type { LoginResult } from '../../core/sessions/login.js';
 import type { IssuedToken } from '../../core/sessions/tokens.js';
 import { tokenFromAuthorization } from '../authorization.js';
-import { AuthServiceService, type AccessToken, type User } from '../../gen/auth/v1/auth.js';
+import { AuthServiceService, type AccessToken, type ExternalIdentity, type User } from '../../gen/auth/v1/auth.js';
 import { grpcService, type GrpcService } from './service.js';
 
 /** auth.v1.AuthService: each RPC a thin translation between protobuf messages and the use cases. */
 export function authGrpcService(service: AuthCore): GrpcService {
   return grpcService(AuthServiceService, {
     login: async (request, call) => {
-      const { token, user } = await service.login(
+      const result = await service.login(
         {
           email: request.email,
           username: request.username,
@@ -21,7 +23,7 @@ export function authGrpcService(service: AuthCore): GrpcService {
         },
         call.options,
       );
-      return { accessToken: toAccessToken(token), user: user && toUser(user) };
+      return toLoginResponse(result);
     },
     logout: async (request, { metadata }) => ({
       revoked: await service.logout(tokenOf(request.accessToken, metadata), request.allSessions),
@@ -69,10 +71,62 @@ export function authGrpcService(service: AuthCore): GrpcService {
       await service.changePassword(tokenOf(request.accessToken, metadata), request.oldPassword, request.newPassword, options);
       return {};
     },
+    startExternalLogin: async (request) => {
+      const { authorizationUrl, state } = await service.startExternalLogin({ provider: request.provider, redirectUri: request.redirectUri, realm: request.realm });
+      return { authorizationUrl, state };
+    },
+    completeExternalLogin: async (request, { metadata }) =>
+      toLoginResponse(
+        await service.completeExternalLogin({
+          provider: request.provider,
+          callbackUrl: request.callbackUrl,
+          caller: { kind: 'app' },
+          accessToken: tokenOf(request.accessToken, metadata),
+          ttlSeconds: request.ttlSeconds,
+          includeUser: request.includeUser,
+        }),
+      ),
+    exchangeIdToken: async (request) =>
+      toLoginResponse(
+        await service.exchangeIdToken({
+          provider: request.provider,
+          idToken: request.idToken,
+          nonce: request.nonce,
+          realm: request.realm,
+          ttlSeconds: request.ttlSeconds,
+          includeUser: request.includeUser,
+        }),
+      ),
+    linkExternalIdentity: async (request, { metadata }) => {
+      const { authorizationUrl, state } = await service.linkExternalIdentity(tokenOf(request.accessToken, metadata), request.provider, request.redirectUri);
+      return { authorizationUrl, state };
+    },
+    listExternalIdentities: async (request, { metadata }) => ({
+      identities: (await service.listExternalIdentities(tokenOf(request.accessToken, metadata))).map(toExternalIdentity),
+    }),
+    unlinkExternalIdentity: async (request, { metadata }) => {
+      await service.unlinkExternalIdentity(tokenOf(request.accessToken, metadata), request.provider, request.subject);
+      return {};
+    },
   });
 }
 
-/** The address of a grpc-js peer (`1.2.3.4:5678`, `::1:5678`): the port dropped. */
+/** Login, CompleteExternalLogin and ExchangeIdToken answer alike. */
+function toLoginResponse({ token, user }: LoginResult): { accessToken: AccessToken; user: User | undefined } {
+  return { accessToken: toAccessToken(token), user: user && toUser(user) };
+}
+
+function toExternalIdentity(identity: LinkedIdentity): ExternalIdentity {
+  return {
+    provider: identity.provider,
+    subject: identity.subject,
+    email: identity.email ?? '',
+    emailVerified: identity.emailVerified,
+    profile: { ...identity.profile },
+    created: identity.created,
+    lastLogin: identity.lastLogin,
+  };
+}
 
 /** The request field, else the `authorization` metadata, raw or as `Bearer <token>`. */
 export function tokenOf(field: string, metadata: Metadata): string {

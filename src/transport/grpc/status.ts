@@ -11,6 +11,8 @@ const codeOf: Record<ErrorKind, status> = {
   unauthenticated: status.UNAUTHENTICATED,
   'already-exists': status.ALREADY_EXISTS,
   'permission-denied': status.PERMISSION_DENIED,
+  'not-found': status.NOT_FOUND,
+  'failed-precondition': status.FAILED_PRECONDITION,
   'resource-exhausted': status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   overloaded: status.RESOURCE_EXHAUSTED,

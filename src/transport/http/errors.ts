@@ -9,6 +9,8 @@ const statusOf: Record<ErrorKind, number> = {
   unauthenticated: 401,
   'already-exists': 422,
   'permission-denied': 403,
+  'not-found': 404,
+  'failed-precondition': 409,
   'resource-exhausted': 429,
   unavailable: 503,
   overloaded: 503,
@@ -17,8 +19,16 @@ const statusOf: Record<ErrorKind, number> = {
   internal: 500,
 };
 
-/** Codes LoopBack answers 422 (its model validation), whatever their kind elsewhere. */
-const LOOPBACK_UNPROCESSABLE: ReadonlySet<ErrorCode> = new Set([ErrorCode.PASSWORD_TOO_SHORT, ErrorCode.PASSWORD_TOO_LONG]);
+/**
+ * Codes whose status is not their kind's: LoopBack answers 422 (its model validation) for password
+ * length, and an identity linked elsewhere conflicts with the account (409) rather than failing
+ * validation as a taken email does (422).
+ */
+const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.PASSWORD_TOO_SHORT]: 422,
+  [ErrorCode.PASSWORD_TOO_LONG]: 422,
+  [ErrorCode.IDENTITY_CONFLICT]: 409,
+};
 
 /**
  * Codes of a call that wanted a token: their 401 carries the challenge of RFC 6750. LoopBack sends
@@ -84,7 +94,7 @@ export function failureOf(err: unknown): HttpFailure {
   const framework = err instanceof AuthError ? undefined : frameworkFailure(err);
   if (framework) return framework;
   const error = toAuthError(err);
-  const status = LOOPBACK_UNPROCESSABLE.has(error.code) ? 422 : statusOf[error.kind];
+  const status = STATUS_OF_CODE[error.code] ?? statusOf[error.kind];
   const failure: HttpFailure = { status, code: error.code, message: error.message };
   if (error.retryAfterMs !== undefined) failure.retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   if (TOKEN_REFUSED.has(error.code)) failure.challenge = 'Bearer';

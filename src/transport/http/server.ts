@@ -13,7 +13,7 @@ import { noteFailureCode, observeRequests } from './observe.js';
 import { PROBE_ROUTES, registerProbes } from './probes.js';
 import { registerApiRoutes } from './routes.js';
 
-/** Routes a transport adds to the HTTP server (forward auth, introspection). */
+/** Routes a transport adds to the HTTP server (forward auth, introspection, external logins). */
 export type HttpRoutes = (app: FastifyInstance) => void;
 
 export interface HttpServerDeps {

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { IdentityRecord } from '../../../src/storage/identities/port.js';
+import type { LoginStateRecord } from '../../../src/storage/login-states/port.js';
 import type { TokenRecord } from '../../../src/storage/tokens/port.js';
 import type { UserRecord } from '../../../src/storage/users/port.js';
 
@@ -43,3 +45,35 @@ export function token(overrides: Partial<TokenRecord> = {}): TokenRecord {
 
 /** Strings that look like query operators or paths; every store must treat them as plain values. */
 export const ODD_VALUES = ['{"$ne": null}', '{"$ne":null}', '$ne', '$where', 'a.b$c', '{', 'x.y.z', '$', '.', '{"$gt": ""}'];
+
+export function identity(overrides: Partial<IdentityRecord> = {}): IdentityRecord {
+  const subject = randomUUID();
+  return {
+    provider: 'google',
+    subject,
+    userId: 'user-1',
+    email: `${subject}@example.com`,
+    emailVerified: true,
+    profile: { name: 'Ann Example' },
+    created: T0,
+    lastLogin: T0,
+    ...overrides,
+  };
+}
+
+export function loginState(overrides: Partial<LoginStateRecord> = {}): LoginStateRecord {
+  return {
+    stateHash: randomHash(),
+    provider: 'google',
+    redirectUri: 'https://app.example.com/cb',
+    realm: '',
+    nonce: randomBytes(16).toString('base64url'),
+    codeVerifier: randomBytes(32).toString('base64url'),
+    bindingHash: undefined,
+    linkUserId: undefined,
+    returnTo: undefined,
+    created: T0,
+    expiresAt: at(600),
+    ...overrides,
+  };
+}

@@ -180,6 +180,15 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
       });
     });
 
+    it('keeps a user without a password, and gives it one later', async () => {
+      const erin = user({ username: 'erin', passwordHash: undefined, emailVerified: true });
+      await store.create(erin);
+      assert.deepEqual(await store.findById(erin.id), erin);
+      assert.equal((await store.findByEmail('', erin.email))?.passwordHash, undefined);
+      await store.setPasswordHash(erin.id, 'first-hash');
+      assert.equal((await store.findByUsername('', 'ERIN'))?.passwordHash, 'first-hash');
+    });
+
     it('deletes a user, freeing its email and username', async () => {
       const lea = user({ email: 'lea@example.com', username: 'lea' });
       await store.create(lea);
