@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuthEvents, LoginOutcome, RevokeReason, TokenKind } from './core/events.js';
+import type { AuthEvents, LoginOutcome, RevokeReason, SessionRevokeReason, TokenKind } from './core/events.js';
 
 /**
  * Every metric of the service, on its own registry. Labels hold only names chosen by the code
@@ -59,6 +59,13 @@ export class Metrics implements AuthEvents {
     registers: [this.registry],
   });
 
+  readonly sessionsRevokedTotal = new Counter({
+    name: 'auth_sessions_revoked_total',
+    help: 'Sessions ended through session management (owner, idle timeout, administrator) by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly tokenCacheLookups = new Counter({
     name: 'auth_token_cache_lookups_total',
     help: 'Token lookups answered by the token cache (hit) or passed to the database (miss)',
@@ -80,5 +87,9 @@ export class Metrics implements AuthEvents {
 
   tokensRevoked(reason: RevokeReason, count: number): void {
     this.tokensRevokedTotal.inc({ reason }, count);
+  }
+
+  sessionsRevoked(reason: SessionRevokeReason, count: number): void {
+    this.sessionsRevokedTotal.inc({ reason }, count);
   }
 }

@@ -7,7 +7,9 @@ import { changePassword } from './passwords/change.js';
 import { resetPassword } from './passwords/reset.js';
 import { setPassword } from './passwords/set.js';
 import { login, type LoginInput, type LoginResult } from './sessions/login.js';
+import { listSessions, type Session } from './sessions/list-sessions.js';
 import { logout } from './sessions/logout.js';
+import { revokeSession } from './sessions/revoke-session.js';
 import { validateToken, type ValidateInput, type Validation } from './sessions/validate.js';
 
 /** The use cases as the transports call them. Each resolves with its result or rejects with an AuthError. */
@@ -19,6 +21,10 @@ export interface AuthCore {
   changePassword(accessToken: string, oldPassword: string, newPassword: string, call?: CallOptions): Promise<void>;
   validateToken(input: ValidateInput): Promise<Validation>;
   createUser(input: CreateUserInput, call?: CallOptions): Promise<PublicUser>;
+  /** The caller's live sessions; with `ownerId`, only if the token is that user's (AUTHORIZATION_REQUIRED otherwise). */
+  listSessions(accessToken: string, ownerId?: string): Promise<Session[]>;
+  /** Ends one of the caller's sessions; `ownerId` as for listSessions. */
+  revokeSession(accessToken: string, sessionId: string, ownerId?: string): Promise<void>;
 }
 
 /**
@@ -47,5 +53,7 @@ export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean =
       run(() => changePassword(ctx, accessToken, oldPassword, newPassword, call)),
     validateToken: (input) => run(() => validateToken(ctx, input)),
     createUser: (input, call) => run(() => createUser(ctx, input, call)),
+    listSessions: (accessToken, ownerId) => run(() => listSessions(ctx, accessToken, ownerId)),
+    revokeSession: (accessToken, sessionId, ownerId) => run(() => revokeSession(ctx, accessToken, sessionId, ownerId)),
   };
 }

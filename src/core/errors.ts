@@ -6,6 +6,8 @@ export const ErrorCode = {
   LOGIN_FAILED: 'LOGIN_FAILED',
   TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
   INVALID_TOKEN: 'INVALID_TOKEN',
+  AUTHORIZATION_REQUIRED: 'AUTHORIZATION_REQUIRED',
+  SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
   EMAIL_EXISTS: 'EMAIL_EXISTS',
   USERNAME_EXISTS: 'USERNAME_EXISTS',
   SIGNUP_CLOSED: 'SIGNUP_CLOSED',
@@ -25,6 +27,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export type ErrorKind =
   | 'invalid-argument'
   | 'unauthenticated'
+  | 'not-found'
   | 'already-exists'
   | 'permission-denied'
   | 'resource-exhausted'
@@ -40,6 +43,8 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
   LOGIN_FAILED: 'unauthenticated',
   TOO_MANY_ATTEMPTS: 'resource-exhausted',
   INVALID_TOKEN: 'unauthenticated',
+  AUTHORIZATION_REQUIRED: 'unauthenticated',
+  SESSION_NOT_FOUND: 'not-found',
   EMAIL_EXISTS: 'already-exists',
   USERNAME_EXISTS: 'already-exists',
   SIGNUP_CLOSED: 'permission-denied',

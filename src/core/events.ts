@@ -1,6 +1,11 @@
 export type LoginOutcome = 'success' | 'failure' | 'throttled';
 export type TokenKind = 'access' | 'reset';
 export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-set' | 'password-changed' | 'session-limit';
+/**
+ * Why sessions ended through session management rather than a logout or a password change:
+ * `revoked` by their owner (RevokeSession).
+ */
+export type SessionRevokeReason = 'revoked';
 
 /** What the use cases report as it happens; metrics.ts counts it. */
 export interface AuthEvents {
@@ -8,10 +13,13 @@ export interface AuthEvents {
   tokenIssued(kind: TokenKind): void;
   /** Called only for count > 0. */
   tokensRevoked(reason: RevokeReason, count: number): void;
+  /** Called only for count > 0. */
+  sessionsRevoked(reason: SessionRevokeReason, count: number): void;
 }
 
 export const ignoreEvents: AuthEvents = {
   loginAttempted: () => {},
   tokenIssued: () => {},
   tokensRevoked: () => {},
+  sessionsRevoked: () => {},
 };

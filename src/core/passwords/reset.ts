@@ -1,9 +1,8 @@
 import { normalizeEmail, normalizeRealm } from '../accounts/identity.js';
 import type { CoreContext } from '../context.js';
+import { RESET_PASSWORD_SCOPE } from '../sessions/scopes.js';
 import { issueToken } from '../sessions/tokens.js';
 import { resetAllowed } from '../throttle/reset-limit.js';
-
-export const RESET_PASSWORD_SCOPE = 'reset-password';
 
 /**
  * ResetPassword: for a known email, a single-use reset token handed to the notifier. Always

@@ -1,7 +1,7 @@
 import type { CallOptions } from '../call.js';
 import type { CoreContext } from '../context.js';
 import { countRevoked, invalidToken, requireToken } from '../sessions/tokens.js';
-import { RESET_PASSWORD_SCOPE } from './reset.js';
+import { RESET_PASSWORD_SCOPE } from '../sessions/scopes.js';
 import { checkNewPassword } from './rules.js';
 
 /** SetPassword: consumes a reset token, sets the new password and revokes every token of the user. */

@@ -54,7 +54,7 @@ export async function login(ctx: CoreContext, input: LoginInput, call: CallOptio
     throw loginFailed();
   }
   throwIfGone(call);
-  const token = await issueToken(ctx, user, ttlSeconds, [], 'access');
+  const token = await issueToken(ctx, user, ttlSeconds, [], 'access', call);
   countRevoked(ctx, 'session-limit', (await ctx.tokens.trimUser(user.id, ctx.policy.maxSessionsPerUser)).length);
   ctx.events.loginAttempted('success');
   return { token, user: input.includeUser ? toPublicUser(user) : undefined };

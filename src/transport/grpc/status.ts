@@ -9,6 +9,7 @@ const ERROR_DOMAIN = 'auth.v1';
 const codeOf: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
   unauthenticated: status.UNAUTHENTICATED,
+  'not-found': status.NOT_FOUND,
   'already-exists': status.ALREADY_EXISTS,
   'permission-denied': status.PERMISSION_DENIED,
   'resource-exhausted': status.RESOURCE_EXHAUSTED,

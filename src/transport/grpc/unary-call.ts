@@ -1,4 +1,5 @@
 import { status, type handleUnaryCall } from '@grpc/grpc-js';
+import type { CallOptions } from '../../core/call.js';
 import { AuthError, ErrorCode, toAuthError } from '../../core/errors.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
@@ -72,7 +73,13 @@ export function unaryCall(rpcName: string, handler: UnaryHandler<never, unknown>
     const controller = new AbortController();
     call.once('cancelled', () => controller.abort());
     const deadline = Number(call.getDeadline());
-    const options = { signal: controller.signal, deadline: Number.isFinite(deadline) ? deadline : undefined, clientAddress: peerAddress(call.getPeer()) };
+    const userAgent = call.metadata.get('user-agent')[0];
+    const options: CallOptions = {
+      signal: controller.signal,
+      deadline: Number.isFinite(deadline) ? deadline : undefined,
+      clientAddress: peerAddress(call.getPeer()),
+      userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+    };
     handler(call.request as never, { metadata: call.metadata, options }).then(
       (response) => {
         inFlight.ended();

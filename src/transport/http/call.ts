@@ -19,5 +19,5 @@ export function watchForDisconnect(request: FastifyRequest, reply: FastifyReply,
 
 /** What the use cases get to know of a request. */
 export function callOf(request: FastifyRequest): CallOptions {
-  return { signal: controllers.get(request)?.signal, clientAddress: request.ip };
+  return { signal: controllers.get(request)?.signal, clientAddress: request.ip, userAgent: request.headers['user-agent'] };
 }

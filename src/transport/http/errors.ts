@@ -6,6 +6,7 @@ import { validationError } from './schemas.js';
 const statusOf: Record<ErrorKind, number> = {
   'invalid-argument': 400,
   unauthenticated: 401,
+  'not-found': 404,
   'already-exists': 422,
   'permission-denied': 403,
   'resource-exhausted': 429,

@@ -10,6 +10,7 @@ import { failureOf, notFound, sendFailure } from './errors.js';
 import { noteFailureCode, observeRequests } from './observe.js';
 import { registerProbes } from './probes.js';
 import { registerApiRoutes } from './routes.js';
+import { registerSessionRoutes } from './session-routes.js';
 
 /** Bodies are a few fields; anything larger is refused with 413 before it is parsed. */
 const BODY_LIMIT_BYTES = 16 * 1024;
@@ -95,6 +96,7 @@ function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstan
 
   registerProbes(app, { metrics: deps.metrics, isReady: () => deps.isReady() && !deps.isDraining() && !isClosing() });
   registerApiRoutes(app, deps.service);
+  registerSessionRoutes(app, deps.service);
   return app;
 }
 
