@@ -10,6 +10,7 @@ import { createMemoryStorage } from './storage/memory.js';
 import { createMongoStorage } from './storage/mongo.js';
 import type { Storage } from './storage/storage.js';
 import { CachingTokenStore } from './storage/tokens/cache.js';
+import { CoalescedLastUse } from './storage/tokens/last-use.js';
 import type { TokenStore } from './storage/tokens/port.js';
 import { authGrpcService } from './transport/grpc/handlers.js';
 import { createGrpcServer } from './transport/grpc/server.js';
@@ -17,6 +18,10 @@ import { createHttpServer } from './transport/http/server.js';
 
 /** How often the database is pinged to drive health and readiness. */
 const HEALTH_INTERVAL_MS = 1000;
+/** A token's last use is written at most this often (per replica): config.ts bounds TOKEN_IDLE_TIMEOUT by it. */
+const LAST_USE_WINDOW_MS = 60_000;
+/** Tokens whose last write the coalescing remembers: beyond, the least recently written may be written again within the minute. */
+const LAST_USE_MAX_ENTRIES = 100_000;
 
 export interface RunningApp {
   grpcPort: number;
@@ -39,6 +44,7 @@ export function policyFrom(config: Config): AuthPolicy {
     loginLockMaxMs: config.LOGIN_LOCK_MAX_MS,
     resetMaxPerWindow: config.RESET_MAX_PER_WINDOW,
     resetWindowMs: config.RESET_WINDOW_SECONDS * 1000,
+    idleTimeoutSeconds: config.TOKEN_IDLE_TIMEOUT,
     maxSessionsPerUser: config.MAX_SESSIONS_PER_USER,
     signupOpen: config.SIGNUP === 'open',
     signupMaxPerWindow: config.SIGNUP_MAX_PER_WINDOW,
@@ -66,6 +72,18 @@ function cacheTokens(tokens: TokenStore, config: Config, logger: Logger, metrics
   });
 }
 
+/**
+ * A token's last use (ListSessions, the idle timeout) is written at most once a minute per token
+ * and replica, off the call's path, so that ValidateToken stays a read.
+ */
+function coalesceLastUse(tokens: TokenStore, logger: Logger): TokenStore {
+  return new CoalescedLastUse(tokens, {
+    windowMs: LAST_USE_WINDOW_MS,
+    maxEntries: LAST_USE_MAX_ENTRIES,
+    onError: (err) => logger.warn({ reason: err instanceof Error ? err.message : 'unknown' }, 'last use of a token not recorded'),
+  });
+}
+
 function createNotifier(config: Config, logger: Logger): ResetNotifier {
   if (config.RESET_WEBHOOK_URL && config.RESET_WEBHOOK_SECRET) {
     return createWebhookNotifier({ url: config.RESET_WEBHOOK_URL, secret: config.RESET_WEBHOOK_SECRET }, logger);
@@ -86,7 +104,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const core = createAuthCore(
     {
       users: storage.users,
-      tokens: cacheTokens(storage.tokens, config, logger, metrics),
+      tokens: coalesceLastUse(cacheTokens(storage.tokens, config, logger, metrics), logger),
       attempts: storage.attempts,
       hasher,
       notifier: createNotifier(config, logger),

@@ -8,6 +8,8 @@ const boolean = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 const positiveInt = z.coerce.number().int().positive();
 const optionalString = z.string().min(1).optional();
+/** Twice the minute within which a token's last use is recorded. */
+const MIN_IDLE_TIMEOUT_SECONDS = 120;
 
 const schema = z
   .object({
@@ -51,6 +53,8 @@ const schema = z
     /** 0: off. Otherwise a token revoked on another replica stays valid here for at most this long. */
     TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(0),
     TOKEN_CACHE_MAX_ENTRIES: positiveInt.default(100000),
+    /** 0: off. Otherwise a session unused for this many seconds is inactive. */
+    TOKEN_IDLE_TIMEOUT: z.coerce.number().int().min(0).default(0),
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
@@ -59,6 +63,10 @@ const schema = z
     if (env.BCRYPT_COST < 10 && env.NODE_ENV !== 'test' && !production) {
       // Low costs exist for tests only; a developer box still gets the real cost unless it asks for test mode.
       fail('BCRYPT_COST', 'must be at least 10 unless NODE_ENV=test');
+    }
+    if (env.TOKEN_IDLE_TIMEOUT > 0 && env.TOKEN_IDLE_TIMEOUT < MIN_IDLE_TIMEOUT_SECONDS && env.NODE_ENV !== 'test') {
+      // Last use is written once a minute: a shorter timeout would end sessions in use.
+      fail('TOKEN_IDLE_TIMEOUT', `must be 0 (off) or at least ${MIN_IDLE_TIMEOUT_SECONDS} unless NODE_ENV=test`);
     }
     if (env.TOKEN_DEFAULT_TTL > env.TOKEN_MAX_TTL) fail('TOKEN_DEFAULT_TTL', 'must not exceed TOKEN_MAX_TTL');
     if (production && !env.MONGODB_URI) {

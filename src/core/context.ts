@@ -16,6 +16,8 @@ export interface AuthPolicy {
   loginLockMaxMs: number;
   resetMaxPerWindow: number;
   resetWindowMs: number;
+  /** A session unused for longer than this many seconds is inactive (and deleted when next seen); 0: never. */
+  idleTimeoutSeconds: number;
   /** Tokens a user may hold at once; the oldest are revoked beyond it. */
   maxSessionsPerUser: number;
   /** false: CreateUser is refused (SIGNUP_CLOSED); accounts come some other way. */

@@ -3,9 +3,9 @@ export type TokenKind = 'access' | 'reset';
 export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-set' | 'password-changed' | 'session-limit';
 /**
  * Why sessions ended through session management rather than a logout or a password change:
- * `revoked` by their owner (RevokeSession).
+ * `revoked` by their owner (RevokeSession), `idle` (unused for longer than the idle timeout).
  */
-export type SessionRevokeReason = 'revoked';
+export type SessionRevokeReason = 'revoked' | 'idle';
 
 /** What the use cases report as it happens; metrics.ts counts it. */
 export interface AuthEvents {

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { connect, errorDetails, type Client } from '../support/grpc-client.js';
 import { startMongo } from '../support/mongo.js';
@@ -183,6 +184,30 @@ function describeSessions(storeName: string, storeEnv: () => Promise<{ env: Reco
       }
       const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
       assert.match(metrics, /^auth_sessions_revoked_total\{reason="revoked"\} ([5-9]|\d\d+)$/m);
+    });
+
+    it('ends a session left unused for longer than TOKEN_IDLE_TIMEOUT, on gRPC and REST alike', async () => {
+      // 2 s is allowed in test mode only: elsewhere the timeout is at least two minutes.
+      const idleServer = await startServer({ ...database.env, TOKEN_IDLE_TIMEOUT: '2' });
+      const idleClient = connect(idleServer.grpcAddress);
+      try {
+        const email = `idle${++counter}@example.com`;
+        await idleClient.createUser({ email, username: '', password: PASSWORD, realm: '' });
+        const login = () => idleClient.login({ email, username: '', password: PASSWORD, realm: '', ttlSeconds: 0, includeUser: false });
+        const idle = (await login()).accessToken?.id ?? '';
+        assert.equal((await idleClient.validateToken({ accessToken: idle, requiredScopes: [], includeUser: false })).active, true);
+        await delay(3000);
+        const fresh = (await login()).accessToken?.id ?? '';
+        assert.deepEqual((await idleClient.listSessions({ accessToken: fresh })).sessions.map((s) => s.current), [true]);
+        assert.equal((await idleClient.validateToken({ accessToken: idle, requiredScopes: [], includeUser: false })).active, false);
+        const rest = await fetch(`${idleServer.httpUrl}/api/tokens/validate`, { method: 'POST', headers: { authorization: idle } });
+        assert.deepEqual(await rest.json(), { active: false });
+        const metrics = await (await fetch(`${idleServer.httpUrl}/metrics`)).text();
+        assert.match(metrics, /^auth_sessions_revoked_total\{reason="idle"\} 1$/m);
+      } finally {
+        idleClient.close();
+        await idleServer.stop();
+      }
     });
   });
 }

@@ -18,6 +18,7 @@ export const testPolicy: AuthPolicy = {
   loginLockMaxMs: 900000,
   resetMaxPerWindow: 3,
   resetWindowMs: 900000,
+  idleTimeoutSeconds: 0,
   maxSessionsPerUser: 100,
   signupOpen: true,
   signupMaxPerWindow: 10,

@@ -67,3 +67,26 @@ describe('sign-up configuration', () => {
     }
   });
 });
+
+describe('idle timeout configuration', () => {
+  it('is off by default', () => {
+    assert.equal(policyFrom(loadConfig(base)).idleTimeoutSeconds, 0);
+  });
+
+  it('takes 120 seconds or more; less only in test mode, since last use is written once a minute', () => {
+    assert.equal(policyFrom(loadConfig({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db', RESET_WEBHOOK_URL: 'https://hooks.example/reset', RESET_WEBHOOK_SECRET: 's', TOKEN_IDLE_TIMEOUT: '120' })).idleTimeoutSeconds, 120);
+    assert.equal(loadConfig({ ...base, TOKEN_IDLE_TIMEOUT: '2' }).TOKEN_IDLE_TIMEOUT, 2);
+    for (const [env, value] of [
+      ['development', '119'],
+      ['development', '-1'],
+      ['development', '1.5'],
+      ['test', 'soon'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ NODE_ENV: env, TOKEN_IDLE_TIMEOUT: value }),
+        (err: Error) => err instanceof ConfigError && /^invalid configuration: TOKEN_IDLE_TIMEOUT [^\n]+$/.test(err.message),
+        `${env}: ${value}`,
+      );
+    }
+  });
+});

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode } from '../../src/core/errors.js';
+import { hashToken } from '../../src/core/sessions/token-format.js';
+import { CoalescedLastUse } from '../../src/storage/tokens/last-use.js';
+import { MemoryTokenStore } from '../../src/storage/tokens/memory.js';
 import { createTestService, type ServiceFixture } from '../support/service.js';
 
 const PASSWORD = 'correct horse';
@@ -40,7 +43,8 @@ describe('ListSessions', () => {
     );
     assert.match(sessions[0]?.id ?? '', /^[0-9a-f]{32}$/);
     assert.deepEqual(sessions[1]?.created, first.created);
-    assert.deepEqual(sessions[1]?.lastUsed, first.created);
+    assert.deepEqual(sessions[1]?.lastUsed, fx.clock.now(), 'used by this very call');
+    assert.deepEqual(sessions[0]?.lastUsed, second.created);
     assert.deepEqual(sessions[1]?.expiresAt, first.expiresAt);
     const shown = JSON.stringify(sessions);
     for (const token of [first.id, second.id]) assert.equal(shown.includes(token), false);
@@ -122,5 +126,76 @@ describe('RevokeSession', () => {
     const other = await signedIn(fx, 'ann@example.com');
     const results = await Promise.allSettled(Array.from({ length: 10 }, () => fx.service.revokeSession(current.id, other.sessionId)));
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  });
+});
+
+describe('the idle timeout', () => {
+  const IDLE_SECONDS = 600;
+
+  /** The service with the idle timeout, its last use written through the coalescing store on the test's clock. */
+  async function idleService(idleTimeoutSeconds = IDLE_SECONDS) {
+    const clock: { now?: () => Date } = {};
+    const inner = new MemoryTokenStore();
+    const tokens = new CoalescedLastUse(inner, { windowMs: 60_000, maxEntries: 1000, onError: (err) => assert.fail(String(err)), now: () => clock.now?.().getTime() ?? 0 });
+    const revoked: string[] = [];
+    const fx = await createTestService({ idleTimeoutSeconds }, { tokens });
+    clock.now = fx.clock.now;
+    fx.context.events = { ...fx.context.events, sessionsRevoked: (reason, count) => revoked.push(`${reason}:${count}`) };
+    await fx.service.createUser({ email: 'ann@example.com', password: PASSWORD });
+    return { fx, inner, revoked };
+  }
+  const active = async (fx: ServiceFixture, accessToken: string) => (await fx.service.validateToken({ accessToken })).active;
+
+  it('ends a session unused for longer than the timeout, everywhere, and deletes it', async () => {
+    const { fx, inner, revoked } = await idleService();
+    const idle = await signedIn(fx, 'ann@example.com');
+    const used = await signedIn(fx, 'ann@example.com');
+    fx.clock.advance(IDLE_SECONDS * 1000);
+    assert.equal(await active(fx, used.id), true, 'exactly the timeout is not longer');
+    fx.clock.advance(IDLE_SECONDS * 1000 - 1000);
+    assert.equal(await active(fx, used.id), true);
+    assert.deepEqual((await fx.service.listSessions(used.id)).map((s) => s.id), [used.sessionId], 'not listed once idle');
+    fx.clock.advance(2000);
+    assert.equal(await active(fx, idle.id), false);
+    assert.equal(await inner.find(hashToken(idle.id)), undefined, 'deleted');
+    assert.deepEqual(revoked, ['idle:1']);
+    await rejectsWith(fx.service.logout(idle.id), ErrorCode.INVALID_TOKEN);
+    await rejectsWith(fx.service.revokeSession(used.id, idle.sessionId), ErrorCode.SESSION_NOT_FOUND);
+    assert.equal(await active(fx, used.id), true);
+  });
+
+  it('keeps a session in use alive for as long as it is used, writing its use at most once a minute', async () => {
+    // The shortest timeout allowed outside tests: twice the minute within which a use is recorded.
+    const { fx, inner } = await idleService(120);
+    const session = await signedIn(fx, 'ann@example.com');
+    let writes = 0;
+    const touch = inner.touch.bind(inner);
+    inner.touch = async (hash, at) => {
+      writes++;
+      await touch(hash, at);
+    };
+    for (let second = 0; second < 3600; second += 15) {
+      fx.clock.advance(15_000);
+      assert.equal(await active(fx, session.id), true, `after ${second + 15} s`);
+    }
+    assert.ok(writes <= 60, `${writes} writes in an hour`);
+    const [listed] = await fx.service.listSessions(session.id);
+    assert.ok(fx.clock.now().getTime() - (listed?.lastUsed.getTime() ?? 0) <= 60_000, 'last use lags by at most a minute');
+  });
+
+  it('leaves reset tokens alone: they have their own lifetime', async () => {
+    const { fx } = await idleService();
+    await fx.service.resetPassword('ann@example.com');
+    fx.clock.advance(IDLE_SECONDS * 1000 + 1000);
+    assert.equal(fx.context.policy.resetTokenTtlSeconds * 1000 > IDLE_SECONDS * 1000 + 1000, true);
+    await fx.service.setPassword(fx.notifier.last().token, 'a brand new password');
+  });
+
+  it('is off with 0: a session lives until it expires', async () => {
+    const fx = await createTestService();
+    await fx.service.createUser({ email: 'ann@example.com', password: PASSWORD });
+    const session = await signedIn(fx, 'ann@example.com');
+    fx.clock.advance(13 * 24 * 3600_000);
+    assert.equal(await active(fx, session.id), true);
   });
 });

@@ -44,7 +44,7 @@ export async function listSessions(ctx: CoreContext, accessToken: string, ownerI
   const now = ctx.now();
   const tokens = await ctx.tokens.listByUser(caller.userId);
   return tokens
-    .filter((token) => isSession(token) && isLive(token, now))
+    .filter((token) => isSession(token) && isLive(ctx.policy, token, now))
     .map((token) => toSession(token, token.hash === caller.hash))
     .sort(newestFirst);
 }

@@ -17,6 +17,6 @@ export async function revokeSession(ctx: CoreContext, accessToken: string, sessi
   if (sessionId === '') throw new AuthError(ErrorCode.INVALID_ARGUMENT, 'session id is required');
   if (!isWellFormedSessionId(sessionId)) throw sessionNotFound();
   const taken = await ctx.tokens.takeSession(caller.userId, sessionId);
-  if (!taken || !isSession(taken) || !isLive(taken, ctx.now())) throw sessionNotFound();
+  if (!taken || !isSession(taken) || !isLive(ctx.policy, taken, ctx.now())) throw sessionNotFound();
   ctx.events.sessionsRevoked('revoked', 1);
 }

@@ -1,11 +1,11 @@
 import type { TokenRecord } from '../../storage/tokens/port.js';
 import type { UserRecord } from '../../storage/users/port.js';
 import type { CallOptions } from '../call.js';
-import type { CoreContext } from '../context.js';
+import type { AuthPolicy, CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
 import type { RevokeReason, TokenKind } from '../events.js';
 import { clientInfo } from './client-info.js';
-import { scopesMatch } from './scopes.js';
+import { isSession, scopesMatch } from './scopes.js';
 import { newSessionId } from './session-id.js';
 import { generateToken, hashToken, isWellFormedToken } from './token-format.js';
 import { ETERNAL_TTL } from './ttl.js';
@@ -58,17 +58,34 @@ export async function issueToken(
   return { id, ttlSeconds, created, expiresAt, userId: user.id, scopes, sessionId };
 }
 
-/** Whether a stored token is still good at `now`: not expired. */
-export function isLive(token: TokenRecord, now: Date): boolean {
-  return token.expiresAt === undefined || token.expiresAt.getTime() > now.getTime();
+const isExpired = (token: TokenRecord, now: Date): boolean => token.expiresAt !== undefined && token.expiresAt.getTime() <= now.getTime();
+
+/** A session unused for longer than the idle timeout, when one is set (single-use tokens have their own short lifetime). */
+const isIdle = (policy: AuthPolicy, token: TokenRecord, now: Date): boolean =>
+  policy.idleTimeoutSeconds > 0 && isSession(token) && now.getTime() - token.lastUsed.getTime() > policy.idleTimeoutSeconds * 1000;
+
+/** Whether a stored token is still good at `now`: neither expired nor idle. */
+export function isLive(policy: AuthPolicy, token: TokenRecord, now: Date): boolean {
+  return !isExpired(token, now) && !isIdle(policy, token, now);
 }
 
-/** The token's record if it exists, is live, and its scopes match what the caller accepts. */
+/**
+ * The token's record if it exists, is live, and its scopes match what the caller accepts; the use
+ * is then recorded (the store coalesces these writes). A session found idle is deleted, so that it
+ * stays dead whatever happens to its last use later.
+ */
 export async function findActiveToken(ctx: CoreContext, token: string, acceptedScopes: readonly string[]): Promise<TokenRecord | undefined> {
   if (!isWellFormedToken(token)) return undefined;
   const record = await ctx.tokens.find(hashToken(token));
-  if (!record || !isLive(record, ctx.now())) return undefined;
-  return scopesMatch(record.scopes, acceptedScopes) ? record : undefined;
+  const now = ctx.now();
+  if (!record || isExpired(record, now)) return undefined;
+  if (isIdle(ctx.policy, record, now)) {
+    if (await ctx.tokens.take(record.hash)) ctx.events.sessionsRevoked('idle', 1);
+    return undefined;
+  }
+  if (!scopesMatch(record.scopes, acceptedScopes)) return undefined;
+  await ctx.tokens.touch(record.hash, now);
+  return record;
 }
 
 /** As findActiveToken, for calls that act with the token: INVALID_TOKEN when it is not active. */
