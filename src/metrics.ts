@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuthEvents, LoginOutcome, RevokeReason, SessionRevokeReason, TokenKind } from './core/events.js';
+import type { AuthEvents, LoginOutcome, RehashOutcome, RevokeReason, SessionRevokeReason, TokenKind } from './core/events.js';
 
 /**
  * Every metric of the service, on its own registry. Labels hold only names chosen by the code
@@ -66,6 +66,13 @@ export class Metrics implements AuthEvents {
     registers: [this.registry],
   });
 
+  readonly passwordRehashesTotal = new Counter({
+    name: 'auth_password_rehashes_total',
+    help: 'Password hashes made again at login because the stored one was weaker, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly tokenCacheLookups = new Counter({
     name: 'auth_token_cache_lookups_total',
     help: 'Token lookups answered by the token cache (hit) or passed to the database (miss)',
@@ -91,5 +98,9 @@ export class Metrics implements AuthEvents {
 
   sessionsRevoked(reason: SessionRevokeReason, count: number): void {
     this.sessionsRevokedTotal.inc({ reason }, count);
+  }
+
+  passwordRehashed(outcome: RehashOutcome): void {
+    this.passwordRehashesTotal.inc({ outcome });
   }
 }

@@ -6,6 +6,8 @@ export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-se
  * `revoked` by their owner (RevokeSession), `idle` (unused for longer than the idle timeout).
  */
 export type SessionRevokeReason = 'revoked' | 'idle';
+/** A rehash on login: `stored`, or `superseded` when the hash had changed since it was checked. */
+export type RehashOutcome = 'stored' | 'superseded';
 
 /** What the use cases report as it happens; metrics.ts counts it. */
 export interface AuthEvents {
@@ -15,6 +17,7 @@ export interface AuthEvents {
   tokensRevoked(reason: RevokeReason, count: number): void;
   /** Called only for count > 0. */
   sessionsRevoked(reason: SessionRevokeReason, count: number): void;
+  passwordRehashed(outcome: RehashOutcome): void;
 }
 
 export const ignoreEvents: AuthEvents = {
@@ -22,4 +25,5 @@ export const ignoreEvents: AuthEvents = {
   tokenIssued: () => {},
   tokensRevoked: () => {},
   sessionsRevoked: () => {},
+  passwordRehashed: () => {},
 };

@@ -11,6 +11,8 @@ export interface PasswordHasher {
   verify(password: string, hash: string, call?: CallOptions): Promise<boolean>;
   /** Spends the time of a verify against a hash no password matches, for unknown users. */
   verifyNothing(password: string, call?: CallOptions): Promise<false>;
+  /** Whether a stored hash is weaker than what hash() makes now (a lower cost, an older format). */
+  needsRehash(hash: string): boolean;
 }
 
 /** What a user needs to finish a password reset; the token is a secret and is never logged in production. */

@@ -4,6 +4,7 @@ import { AuthError, ErrorCode } from '../errors.js';
 import { usernameKey } from '../../storage/users/port.js';
 import { normalizeEmail, normalizeRealm, normalizeUsername } from '../accounts/identity.js';
 import { toPublicUser, type PublicUser } from '../accounts/public-user.js';
+import { rehashIfWeak } from '../passwords/rehash.js';
 import { fitsBcrypt } from '../passwords/rules.js';
 import { accountLockKey, checkUnderLock, unknownIdentifierLockKey } from '../throttle/login-lock.js';
 import { countRevoked, issueToken, type IssuedToken } from './tokens.js';
@@ -53,6 +54,7 @@ export async function login(ctx: CoreContext, input: LoginInput, call: CallOptio
     ctx.events.loginAttempted('failure');
     throw loginFailed();
   }
+  await rehashIfWeak(ctx, user, input.password, call);
   throwIfGone(call);
   const token = await issueToken(ctx, user, ttlSeconds, [], 'access', call);
   countRevoked(ctx, 'session-limit', (await ctx.tokens.trimUser(user.id, ctx.policy.maxSessionsPerUser)).length);

@@ -41,4 +41,11 @@ export class MemoryUserStore implements UserStore {
     const user = this.byId.get(userId);
     if (user) this.put({ ...user, passwordHash });
   }
+
+  async replacePasswordHash(userId: string, expected: string, passwordHash: string): Promise<boolean> {
+    const user = this.byId.get(userId);
+    if (user?.passwordHash !== expected) return false;
+    this.put({ ...user, passwordHash });
+    return true;
+  }
 }

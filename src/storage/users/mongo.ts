@@ -78,6 +78,13 @@ export class MongoUserStore implements UserStore {
       await this.users.updateOne({ _id: literal(userId) }, { $set: { passwordHash } });
     });
   }
+
+  replacePasswordHash(userId: string, expected: string, passwordHash: string): Promise<boolean> {
+    return guarded(async () => {
+      const { modifiedCount } = await this.users.updateOne({ _id: literal(userId), passwordHash: literal(expected) }, { $set: { passwordHash } });
+      return modifiedCount === 1;
+    });
+  }
 }
 
 function toDoc(user: UserRecord, usernameKey: string): UserDoc {

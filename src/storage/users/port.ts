@@ -39,4 +39,10 @@ export interface UserStore {
   findByUsername(realm: string, username: string): Promise<UserRecord | undefined>;
   /** No effect for an unknown user. */
   setPasswordHash(userId: string, passwordHash: string): Promise<void>;
+  /**
+   * Sets the hash only if the stored one is still `expected` (compare-and-set); whether it did.
+   * Atomic on MongoDB and in memory; FerretDB 1.x reads, then writes, so there concurrent callers
+   * must be kept apart by the caller (the core claims the old hash in the attempts store first).
+   */
+  replacePasswordHash(userId: string, expected: string, passwordHash: string): Promise<boolean>;
 }

@@ -108,6 +108,19 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
       await store.setPasswordHash('nobody', 'x'); // unknown user: no error, no effect
     });
 
+    it('replaces a password hash only while it is still the expected one', async () => {
+      const erin = user({ passwordHash: 'old-hash' });
+      await store.create(erin);
+      assert.equal(await store.replacePasswordHash(erin.id, 'other-hash', 'lost'), false);
+      assert.equal((await store.findById(erin.id))?.passwordHash, 'old-hash');
+      assert.equal(await store.replacePasswordHash(erin.id, 'old-hash', 'rehashed'), true);
+      assert.equal((await store.findByEmail('', erin.email))?.passwordHash, 'rehashed');
+      assert.equal(await store.replacePasswordHash(erin.id, 'old-hash', 'again'), false);
+      assert.equal(await store.replacePasswordHash('nobody', 'old-hash', 'x'), false);
+      for (const value of ODD_VALUES) assert.equal(await store.replacePasswordHash(erin.id, value, 'x'), false, value);
+      assert.equal((await store.findById(erin.id))?.passwordHash, 'rehashed');
+    });
+
     describe('odd values are plain values', () => {
       it('finds nothing for operator-like strings', async () => {
         await store.create(user({ email: 'plain@example.com', username: 'plain' }));
