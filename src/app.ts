@@ -3,7 +3,7 @@ import { createLogNotifier, createWebhookNotifier } from './adapters/notifiers.j
 import { readTlsMaterial, type Config } from './config.js';
 import { createAuthCore } from './core/auth-core.js';
 import type { AuthPolicy } from './core/context.js';
-import type { ResetNotifier } from './core/ports.js';
+import type { Notifier } from './core/ports.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createMemoryStorage } from './storage/memory.js';
@@ -39,6 +39,8 @@ export function policyFrom(config: Config): AuthPolicy {
     maxTtlSeconds: config.TOKEN_MAX_TTL,
     allowEternalTokens: config.ALLOW_ETERNAL_TOKENS,
     resetTokenTtlSeconds: config.RESET_TOKEN_TTL,
+    emailVerificationRequired: config.EMAIL_VERIFICATION_REQUIRED,
+    verificationTokenTtlSeconds: config.EMAIL_VERIFICATION_TTL,
     loginMaxFailures: config.LOGIN_MAX_FAILURES,
     loginLockBaseMs: config.LOGIN_LOCK_BASE_MS,
     loginLockMaxMs: config.LOGIN_LOCK_MAX_MS,
@@ -84,11 +86,11 @@ function coalesceLastUse(tokens: TokenStore, logger: Logger): TokenStore {
   });
 }
 
-function createNotifier(config: Config, logger: Logger): ResetNotifier {
+function createNotifier(config: Config, logger: Logger): Notifier {
   if (config.RESET_WEBHOOK_URL && config.RESET_WEBHOOK_SECRET) {
     return createWebhookNotifier({ url: config.RESET_WEBHOOK_URL, secret: config.RESET_WEBHOOK_SECRET }, logger);
   }
-  logger.warn('RESET_WEBHOOK_URL is not set: reset tokens will be logged (development only)');
+  logger.warn('RESET_WEBHOOK_URL is not set: reset and verification tokens will be logged (development only)');
   return createLogNotifier(logger);
 }
 
@@ -166,6 +168,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
           metrics,
           isReady,
           isDraining: () => draining,
+          confirmRedirectOrigins: config.EMAIL_VERIFICATION_REDIRECT_ORIGINS,
         });
   const grpcPort = await grpc.listen();
   const httpPort = await http?.listen();

@@ -29,6 +29,22 @@ const schema = z
     TOKEN_MAX_TTL: positiveInt.default(31556926),
     ALLOW_ETERNAL_TOKENS: boolean.default(false),
     RESET_TOKEN_TTL: positiveInt.default(900),
+    /** Login refuses unverified emails (LOGIN_FAILED_EMAIL_NOT_VERIFIED); CreateUser sends a verification token. */
+    EMAIL_VERIFICATION_REQUIRED: boolean.default(false),
+    EMAIL_VERIFICATION_TTL: positiveInt.default(86400),
+    /** Origins (scheme://host[:port]) that GET /api/users/confirm may redirect to, besides paths on the gateway itself. */
+    EMAIL_VERIFICATION_REDIRECT_ORIGINS: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        const origins = (value ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+        for (const origin of origins) {
+          if (!/^https?:\/\/[^/?#\s]+$/.test(origin) || new URL(origin).origin !== origin) {
+            ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of origins such as https://app.example.com' });
+          }
+        }
+        return origins;
+      }),
     RESET_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     RESET_WEBHOOK_SECRET: optionalString,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuthEvents, LoginOutcome, RehashOutcome, RevokeReason, SessionRevokeReason, TokenKind } from './core/events.js';
+import type { AuthEvents, LoginOutcome, RehashOutcome, RevokeReason, SessionRevokeReason, TokenKind, VerificationEvent } from './core/events.js';
 
 /**
  * Every metric of the service, on its own registry. Labels hold only names chosen by the code
@@ -73,6 +73,13 @@ export class Metrics implements AuthEvents {
     registers: [this.registry],
   });
 
+  readonly emailVerificationsTotal = new Counter({
+    name: 'auth_email_verifications_total',
+    help: 'Email verification events: tokens sent, requests over the limit, emails confirmed, confirmations refused',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
   readonly tokenCacheLookups = new Counter({
     name: 'auth_token_cache_lookups_total',
     help: 'Token lookups answered by the token cache (hit) or passed to the database (miss)',
@@ -102,5 +109,9 @@ export class Metrics implements AuthEvents {
 
   passwordRehashed(outcome: RehashOutcome): void {
     this.passwordRehashesTotal.inc({ outcome });
+  }
+
+  emailVerification(event: VerificationEvent): void {
+    this.emailVerificationsTotal.inc({ event });
   }
 }

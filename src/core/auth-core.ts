@@ -1,4 +1,5 @@
 import { createUser, type CreateUserInput } from './accounts/create-user.js';
+import { confirmEmail, requestEmailVerification, requestEmailVerificationById } from './accounts/email-verification.js';
 import type { PublicUser } from './accounts/public-user.js';
 import type { CallOptions } from './call.js';
 import type { CoreContext } from './context.js';
@@ -25,6 +26,10 @@ export interface AuthCore {
   listSessions(accessToken: string, ownerId?: string): Promise<Session[]>;
   /** Ends one of the caller's sessions; `ownerId` as for listSessions. */
   revokeSession(accessToken: string, sessionId: string, ownerId?: string): Promise<void>;
+  /** Sends a fresh verification token to the account's unverified email; resolves whether or not there is one. */
+  requestEmailVerification(email: string, realm?: string): Promise<void>;
+  requestEmailVerificationById(userId: string): Promise<void>;
+  confirmEmail(userId: string, token: string): Promise<void>;
 }
 
 /**
@@ -55,5 +60,8 @@ export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean =
     createUser: (input, call) => run(() => createUser(ctx, input, call)),
     listSessions: (accessToken, ownerId) => run(() => listSessions(ctx, accessToken, ownerId)),
     revokeSession: (accessToken, sessionId, ownerId) => run(() => revokeSession(ctx, accessToken, sessionId, ownerId)),
+    requestEmailVerification: (email, realm) => run(() => requestEmailVerification(ctx, email, realm)),
+    requestEmailVerificationById: (userId) => run(() => requestEmailVerificationById(ctx, userId)),
+    confirmEmail: (userId, token) => run(() => confirmEmail(ctx, userId, token)),
   };
 }

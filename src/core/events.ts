@@ -1,5 +1,6 @@
-export type LoginOutcome = 'success' | 'failure' | 'throttled';
-export type TokenKind = 'access' | 'reset';
+/** `unverified`: the right password, refused because the email is not verified (EMAIL_VERIFICATION_REQUIRED). */
+export type LoginOutcome = 'success' | 'failure' | 'throttled' | 'unverified';
+export type TokenKind = 'access' | 'reset' | 'verification';
 export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-set' | 'password-changed' | 'session-limit';
 /**
  * Why sessions ended through session management rather than a logout or a password change:
@@ -8,6 +9,11 @@ export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-se
 export type SessionRevokeReason = 'revoked' | 'idle';
 /** A rehash on login: `stored`, or `superseded` when the hash had changed since it was checked. */
 export type RehashOutcome = 'stored' | 'superseded';
+/**
+ * Email verification: a token `sent`, a request `limited` (over the limit, nothing sent), an email
+ * `confirmed`, a confirmation `refused` (a wrong, used, expired or another user's token).
+ */
+export type VerificationEvent = 'sent' | 'limited' | 'confirmed' | 'refused';
 
 /** What the use cases report as it happens; metrics.ts counts it. */
 export interface AuthEvents {
@@ -18,6 +24,7 @@ export interface AuthEvents {
   /** Called only for count > 0. */
   sessionsRevoked(reason: SessionRevokeReason, count: number): void;
   passwordRehashed(outcome: RehashOutcome): void;
+  emailVerification(event: VerificationEvent): void;
 }
 
 export const ignoreEvents: AuthEvents = {
@@ -26,4 +33,5 @@ export const ignoreEvents: AuthEvents = {
   tokensRevoked: () => {},
   sessionsRevoked: () => {},
   passwordRehashed: () => {},
+  emailVerification: () => {},
 };

@@ -13,7 +13,7 @@ async function call(address: string, method: string, data: object, headers: stri
   return JSON.parse(result.stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-const RPCS = ['ChangePassword', 'CreateUser', 'ListSessions', 'Login', 'Logout', 'ResetPassword', 'RevokeSession', 'SetPassword', 'ValidateToken'];
+const RPCS = ['ChangePassword', 'ConfirmEmail', 'CreateUser', 'ListSessions', 'Login', 'Logout', 'RequestEmailVerification', 'ResetPassword', 'RevokeSession', 'SetPassword', 'ValidateToken'];
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 function suite(storeName: 'memory' | 'mongodb'): void {

@@ -34,6 +34,8 @@ export function connect(address: string, options: { userAgent?: string } = {}) {
     changePassword: call(client.changePassword),
     listSessions: call(client.listSessions),
     revokeSession: call(client.revokeSession),
+    requestEmailVerification: call(client.requestEmailVerification),
+    confirmEmail: call(client.confirmEmail),
     close: () => client.close(),
   };
 }

@@ -34,7 +34,10 @@ function loginIdentity(input: LoginInput): { field: 'email' | 'username'; value:
   throw new AuthError(ErrorCode.USERNAME_EMAIL_REQUIRED, 'username or email is required');
 }
 
-/** Login: a password checked under the account's lock, then a new access token. */
+/**
+ * Login: a password checked under the account's lock, then a new access token; where verification
+ * is required, only for a verified email.
+ */
 export async function login(ctx: CoreContext, input: LoginInput, call: CallOptions = {}): Promise<LoginResult> {
   const realm = normalizeRealm(input.realm ?? '');
   const identity = loginIdentity(input);
@@ -55,6 +58,13 @@ export async function login(ctx: CoreContext, input: LoginInput, call: CallOptio
     throw loginFailed();
   }
   await rehashIfWeak(ctx, user, input.password, call);
+  if (ctx.policy.emailVerificationRequired && !user.emailVerified) {
+    // Only now, after the password: the same time as any other answer, and only its owner learns it.
+    ctx.events.loginAttempted('unverified');
+    throw new AuthError(ErrorCode.LOGIN_FAILED_EMAIL_NOT_VERIFIED, 'login failed as the email has not been verified', {
+      details: { userId: user.id },
+    });
+  }
   throwIfGone(call);
   const token = await issueToken(ctx, user, ttlSeconds, [], 'access', call);
   countRevoked(ctx, 'session-limit', (await ctx.tokens.trimUser(user.id, ctx.policy.maxSessionsPerUser)).length);

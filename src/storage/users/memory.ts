@@ -42,6 +42,13 @@ export class MemoryUserStore implements UserStore {
     if (user) this.put({ ...user, passwordHash });
   }
 
+  async markEmailVerified(userId: string, email: string): Promise<boolean> {
+    const user = this.byId.get(userId);
+    if (user?.email !== email) return false;
+    this.put({ ...user, emailVerified: true });
+    return true;
+  }
+
   async replacePasswordHash(userId: string, expected: string, passwordHash: string): Promise<boolean> {
     const user = this.byId.get(userId);
     if (user?.passwordHash !== expected) return false;

@@ -79,6 +79,13 @@ export class MongoUserStore implements UserStore {
     });
   }
 
+  markEmailVerified(userId: string, email: string): Promise<boolean> {
+    return guarded(async () => {
+      const { matchedCount } = await this.users.updateOne({ _id: literal(userId), email: literal(email) }, { $set: { emailVerified: true } });
+      return matchedCount === 1;
+    });
+  }
+
   replacePasswordHash(userId: string, expected: string, passwordHash: string): Promise<boolean> {
     return guarded(async () => {
       const { modifiedCount } = await this.users.updateOne({ _id: literal(userId), passwordHash: literal(expected) }, { $set: { passwordHash } });

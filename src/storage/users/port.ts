@@ -45,4 +45,6 @@ export interface UserStore {
    * must be kept apart by the caller (the core claims the old hash in the attempts store first).
    */
   replacePasswordHash(userId: string, expected: string, passwordHash: string): Promise<boolean>;
+  /** Marks the email verified if the user still has this email; whether the user has it (verified now). */
+  markEmailVerified(userId: string, email: string): Promise<boolean>;
 }

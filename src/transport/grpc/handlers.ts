@@ -77,6 +77,14 @@ export function authGrpcService(service: AuthCore): GrpcService {
       await service.revokeSession(tokenOf(request.accessToken, metadata), request.sessionId);
       return {};
     },
+    requestEmailVerification: async (request) => {
+      await service.requestEmailVerification(request.email, request.realm);
+      return {};
+    },
+    confirmEmail: async (request) => {
+      await service.confirmEmail(request.userId, request.token);
+      return {};
+    },
   });
 }
 

@@ -26,6 +26,8 @@ export interface HttpFailure {
   code: string;
   message: string;
   retryAfterSeconds?: number;
+  /** LoopBack's `details`, only for the codes that carry some. */
+  details?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -78,6 +80,7 @@ export function failureOf(err: unknown): HttpFailure {
   const status = LOOPBACK_UNPROCESSABLE.has(error.code) ? 422 : statusOf[error.kind];
   const failure: HttpFailure = { status, code: error.code, message: error.message };
   if (error.retryAfterMs !== undefined) failure.retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+  if (error.details !== undefined) failure.details = error.details;
   return failure;
 }
 
@@ -86,5 +89,5 @@ export function sendFailure(reply: FastifyReply, failure: HttpFailure): FastifyR
   return reply
     .code(failure.status)
     .type('application/json; charset=utf-8')
-    .send({ error: { statusCode: failure.status, name: 'Error', message: failure.message, code: failure.code } });
+    .send({ error: { statusCode: failure.status, name: 'Error', message: failure.message, code: failure.code, ...(failure.details && { details: failure.details }) } });
 }

@@ -11,6 +11,7 @@ import { noteFailureCode, observeRequests } from './observe.js';
 import { registerProbes } from './probes.js';
 import { registerApiRoutes } from './routes.js';
 import { registerSessionRoutes } from './session-routes.js';
+import { registerVerificationRoutes } from './verification-routes.js';
 
 /** Bodies are a few fields; anything larger is refused with 413 before it is parsed. */
 const BODY_LIMIT_BYTES = 16 * 1024;
@@ -24,6 +25,8 @@ export interface HttpServerDeps {
   isReady: () => boolean;
   /** While true, API requests are refused with 503 (probes and metrics still answer). */
   isDraining: () => boolean;
+  /** Origins GET /api/users/confirm may redirect to, besides paths on the gateway. */
+  confirmRedirectOrigins: readonly string[];
 }
 
 export interface HttpServer {
@@ -97,6 +100,7 @@ function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstan
   registerProbes(app, { metrics: deps.metrics, isReady: () => deps.isReady() && !deps.isDraining() && !isClosing() });
   registerApiRoutes(app, deps.service);
   registerSessionRoutes(app, deps.service);
+  registerVerificationRoutes(app, deps.service, deps.confirmRedirectOrigins);
   return app;
 }
 

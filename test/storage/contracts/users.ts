@@ -121,6 +121,18 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
       assert.equal((await store.findById(erin.id))?.passwordHash, 'rehashed');
     });
 
+    it('marks an email verified only while the user still has it', async () => {
+      const gina = user({ email: 'gina@example.com' });
+      await store.create(gina);
+      assert.equal(await store.markEmailVerified(gina.id, 'other@example.com'), false);
+      assert.equal((await store.findById(gina.id))?.emailVerified, false);
+      assert.equal(await store.markEmailVerified(gina.id, 'gina@example.com'), true);
+      assert.deepEqual(await store.findByEmail('', 'gina@example.com'), { ...gina, emailVerified: true });
+      assert.equal(await store.markEmailVerified(gina.id, 'gina@example.com'), true, 'verified already');
+      assert.equal(await store.markEmailVerified('nobody', 'gina@example.com'), false);
+      for (const value of ODD_VALUES) assert.equal(await store.markEmailVerified(value, value), false, value);
+    });
+
     describe('odd values are plain values', () => {
       it('finds nothing for operator-like strings', async () => {
         await store.create(user({ email: 'plain@example.com', username: 'plain' }));
