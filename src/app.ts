@@ -1,8 +1,8 @@
 import { createBcryptHasher } from './adapters/bcrypt-hasher.js';
 import { createLogNotifier, createWebhookNotifier } from './adapters/notifiers.js';
-import { readTlsMaterial, type Config } from './config.js';
-import { createAuthCore } from './core/auth-core.js';
-import type { AuthPolicy } from './core/context.js';
+import { readAdminTlsMaterial, readTlsMaterial, type Config } from './config.js';
+import { createAdminCore, createAuthCore } from './core/auth-core.js';
+import type { AuthPolicy, CoreContext } from './core/context.js';
 import type { Notifier } from './core/ports.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -12,6 +12,7 @@ import type { Storage } from './storage/storage.js';
 import { CachingTokenStore } from './storage/tokens/cache.js';
 import { CoalescedLastUse } from './storage/tokens/last-use.js';
 import type { TokenStore } from './storage/tokens/port.js';
+import { adminGrpcService } from './transport/grpc/admin-handlers.js';
 import { authGrpcService } from './transport/grpc/handlers.js';
 import { createGrpcServer } from './transport/grpc/server.js';
 import { createHttpServer } from './transport/http/server.js';
@@ -27,6 +28,8 @@ export interface RunningApp {
   grpcPort: number;
   /** undefined when HTTP_PORT=0 disables REST. */
   httpPort: number | undefined;
+  /** undefined unless ADMIN_GRPC_PORT is set. */
+  adminPort: number | undefined;
   /** Whether the database answers and the process is not shutting down. */
   isReady(): boolean;
   /** Drains and stops; resolves when everything is closed. */
@@ -103,30 +106,39 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   let draining = false;
   let databaseUp = false;
   let initialized = false;
-  const core = createAuthCore(
-    {
-      users: storage.users,
-      tokens: coalesceLastUse(cacheTokens(storage.tokens, config, logger, metrics), logger),
-      attempts: storage.attempts,
-      hasher,
-      notifier: createNotifier(config, logger),
-      policy: policyFrom(config),
-      logger,
-      events: metrics,
-      now: () => new Date(),
-    },
-    () => databaseUp,
-  );
+  const context: CoreContext = {
+    users: storage.users,
+    tokens: coalesceLastUse(cacheTokens(storage.tokens, config, logger, metrics), logger),
+    attempts: storage.attempts,
+    hasher,
+    notifier: createNotifier(config, logger),
+    policy: policyFrom(config),
+    logger,
+    events: metrics,
+    now: () => new Date(),
+  };
+  const core = createAuthCore(context, () => databaseUp);
 
+  const callDeps = { logger, metrics, isDraining: () => draining };
   const grpc = createGrpcServer({
+    ...callDeps,
     services: [authGrpcService(core)],
     endpoint: { host: config.HOST, port: config.GRPC_PORT, tls },
-    logger,
-    metrics,
-    isDraining: () => draining,
   });
+  // The admin service gets a server of its own, on its own port, with its own health and reflection.
+  const admin =
+    config.ADMIN_GRPC_PORT === undefined
+      ? undefined
+      : createGrpcServer({
+          ...callDeps,
+          services: [adminGrpcService(createAdminCore(context, () => databaseUp))],
+          endpoint: { host: config.HOST, port: config.ADMIN_GRPC_PORT, tls: readAdminTlsMaterial(config) },
+        });
 
-  const setServing = (serving: boolean): void => grpc.setServing(serving && !draining);
+  const setServing = (serving: boolean): void => {
+    grpc.setServing(serving && !draining);
+    admin?.setServing(serving && !draining);
+  };
 
   /** Brings the store up (indexes included) when it was down, and keeps health in step with it. */
   const checkDatabase = async (): Promise<void> => {
@@ -172,11 +184,13 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         });
   const grpcPort = await grpc.listen();
   const httpPort = await http?.listen();
-  logger.info({ grpcPort, httpPort, store: config.MONGODB_URI ? 'mongodb' : 'memory' }, 'auth-service started');
+  const adminPort = await admin?.listen();
+  logger.info({ grpcPort, httpPort, adminPort, store: config.MONGODB_URI ? 'mongodb' : 'memory' }, 'auth-service started');
 
   return {
     grpcPort,
     httpPort,
+    adminPort,
     isReady,
     async stop() {
       draining = true;
@@ -185,7 +199,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       // gRPC drains first while REST stays up, so /readyz answers 503 (not a refused connection)
       // for as long as calls are in flight; one grace period covers both.
       const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
-      await grpc.shutdown(config.SHUTDOWN_GRACE_MS);
+      await Promise.all([grpc.shutdown(config.SHUTDOWN_GRACE_MS), admin?.shutdown(config.SHUTDOWN_GRACE_MS)]);
       await http?.close(Math.max(0, deadline - Date.now()));
       await hasher.close();
       await storage.lifecycle.close();

@@ -52,6 +52,10 @@ const schema = z
     TLS_CERT_FILE: optionalString,
     TLS_KEY_FILE: optionalString,
     TLS_CLIENT_CA_FILE: optionalString,
+    /** The admin gRPC port (AdminService); unset: no admin service at all. */
+    ADMIN_GRPC_PORT: port.optional(),
+    /** The CA that signs admin clients' certificates; by default TLS_CLIENT_CA_FILE's. */
+    ADMIN_TLS_CLIENT_CA_FILE: optionalString,
     /** First lock after LOGIN_MAX_FAILURES consecutive failures; doubles with each further one. */
     LOGIN_MAX_FAILURES: positiveInt.default(5),
     LOGIN_LOCK_BASE_MS: positiveInt.default(1000),
@@ -98,6 +102,15 @@ const schema = z
       fail(env.TLS_CERT_FILE ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together');
     }
     if (env.TLS_CLIENT_CA_FILE && !env.TLS_CERT_FILE) fail('TLS_CLIENT_CA_FILE', 'needs TLS_CERT_FILE and TLS_KEY_FILE');
+    if (env.ADMIN_TLS_CLIENT_CA_FILE && !env.TLS_CERT_FILE) fail('ADMIN_TLS_CLIENT_CA_FILE', 'needs TLS_CERT_FILE and TLS_KEY_FILE');
+    if (env.ADMIN_GRPC_PORT !== undefined) {
+      if (env.ADMIN_GRPC_PORT !== 0 && (env.ADMIN_GRPC_PORT === env.GRPC_PORT || env.ADMIN_GRPC_PORT === env.HTTP_PORT)) {
+        fail('ADMIN_GRPC_PORT', 'must differ from GRPC_PORT and HTTP_PORT: the admin service is never served on a public port');
+      }
+      if (env.TLS_CERT_FILE && !env.ADMIN_TLS_CLIENT_CA_FILE && !env.TLS_CLIENT_CA_FILE) {
+        fail('ADMIN_TLS_CLIENT_CA_FILE', 'is required with TLS and ADMIN_GRPC_PORT: the admin port takes only clients with certificates');
+      }
+    }
   });
 
 export type Config = z.infer<typeof schema>;
@@ -121,7 +134,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   throw new ConfigError(`invalid configuration: ${variable} ${issue?.message ?? 'is invalid'}`);
 }
 
-/** TLS_* apply to both ports; the files are read once, at start. */
+/** The admin port's TLS: the server's certificate, and client certificates always required when there is TLS. */
+export function readAdminTlsMaterial(config: Config): TlsMaterial | undefined {
+  const tls = readTlsMaterial(config);
+  if (!tls) return undefined;
+  const clientCaFile = config.ADMIN_TLS_CLIENT_CA_FILE ?? config.TLS_CLIENT_CA_FILE;
+  if (!clientCaFile) throw new ConfigError('invalid configuration: ADMIN_TLS_CLIENT_CA_FILE is required with TLS and ADMIN_GRPC_PORT');
+  return { ...tls, clientCa: readFileSync(clientCaFile) };
+}
+
+/** TLS_* apply to both public ports; the files are read once, at start. */
 export function readTlsMaterial(config: Config): TlsMaterial | undefined {
   if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return undefined;
   return {

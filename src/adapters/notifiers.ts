@@ -55,14 +55,16 @@ export function createWebhookNotifier(options: WebhookOptions, logger: Logger): 
   };
 }
 
-/** Development only (refused in production by config): logs the token so a developer can finish the flow by hand. */
+/** Development only (refused in production by config): logs each event, and its token so a developer can finish the flow by hand. */
 export function createLogNotifier(logger: Logger): Notifier {
   return {
     async notify(event) {
-      logger.warn(
-        { eventId: event.id, type: event.type, userId: event.userId, realm: event.realm, tokenForDevelopment: event.token, expiresAt: event.expiresAt.toISOString() },
-        'no RESET_WEBHOOK_URL: token logged for development',
-      );
+      const about = { eventId: event.id, type: event.type, userId: event.userId, realm: event.realm };
+      if ('token' in event) {
+        logger.warn({ ...about, tokenForDevelopment: event.token, expiresAt: event.expiresAt.toISOString() }, 'no RESET_WEBHOOK_URL: token logged for development');
+      } else {
+        logger.info(about, 'no RESET_WEBHOOK_URL: account event logged');
+      }
     },
   };
 }

@@ -1,5 +1,10 @@
 import { createUser, type CreateUserInput } from './accounts/create-user.js';
 import { confirmEmail, requestEmailVerification, requestEmailVerificationById } from './accounts/email-verification.js';
+import type { AdminUser } from './admin/admin-user.js';
+import { deleteUser } from './admin/delete-user.js';
+import { disableUser, enableUser } from './admin/disable.js';
+import { findUser, getUser } from './admin/lookup.js';
+import { revokeUserSessions } from './admin/revoke-sessions.js';
 import type { PublicUser } from './accounts/public-user.js';
 import type { CallOptions } from './call.js';
 import type { CoreContext } from './context.js';
@@ -32,13 +37,20 @@ export interface AuthCore {
   confirmEmail(userId: string, token: string): Promise<void>;
 }
 
-/**
- * Binds every use case to its context. While `storeAvailable` says the database is down, calls fail
- * at once (SERVICE_UNAVAILABLE) instead of waiting on the driver; whatever a use case throws leaves
- * as an AuthError, logged once here.
- */
-export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean = () => true): AuthCore {
-  const run = async <T>(useCase: () => Promise<T>): Promise<T> => {
+/** The operators' use cases (AdminService), apart from AuthCore so that no public transport can reach them. */
+export interface AdminCore {
+  getUser(userId: string): Promise<AdminUser>;
+  findUser(input: { email?: string; username?: string; realm?: string }): Promise<AdminUser>;
+  disableUser(userId: string): Promise<{ user: AdminUser; revoked: number }>;
+  enableUser(userId: string): Promise<AdminUser>;
+  /** Answers the tokens revoked with the user. */
+  deleteUser(userId: string): Promise<number>;
+  revokeUserSessions(userId: string): Promise<number>;
+}
+
+/** Runs a use case: refused at once while the database is down; whatever it throws leaves as an AuthError, logged once. */
+function runner(ctx: CoreContext, storeAvailable: () => boolean) {
+  return async <T>(useCase: () => Promise<T>): Promise<T> => {
     try {
       if (!storeAvailable()) throw new StoreUnavailableError(new Error('health check failed'));
       return await useCase();
@@ -49,6 +61,14 @@ export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean =
       throw error;
     }
   };
+}
+
+/**
+ * Binds every use case to its context. While `storeAvailable` says the database is down, calls fail
+ * at once (SERVICE_UNAVAILABLE) instead of waiting on the driver.
+ */
+export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean = () => true): AuthCore {
+  const run = runner(ctx, storeAvailable);
   return {
     login: (input, call) => run(() => login(ctx, input, call)),
     logout: (accessToken, allSessions) => run(() => logout(ctx, accessToken, allSessions)),
@@ -63,5 +83,18 @@ export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean =
     requestEmailVerification: (email, realm) => run(() => requestEmailVerification(ctx, email, realm)),
     requestEmailVerificationById: (userId) => run(() => requestEmailVerificationById(ctx, userId)),
     confirmEmail: (userId, token) => run(() => confirmEmail(ctx, userId, token)),
+  };
+}
+
+/** Binds the operators' use cases to their context, as createAuthCore does. */
+export function createAdminCore(ctx: CoreContext, storeAvailable: () => boolean = () => true): AdminCore {
+  const run = runner(ctx, storeAvailable);
+  return {
+    getUser: (userId) => run(() => getUser(ctx, userId)),
+    findUser: (input) => run(() => findUser(ctx, input)),
+    disableUser: (userId) => run(() => disableUser(ctx, userId)),
+    enableUser: (userId) => run(() => enableUser(ctx, userId)),
+    deleteUser: (userId) => run(() => deleteUser(ctx, userId)),
+    revokeUserSessions: (userId) => run(() => revokeUserSessions(ctx, userId)),
   };
 }

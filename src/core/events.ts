@@ -4,9 +4,10 @@ export type TokenKind = 'access' | 'reset' | 'verification';
 export type RevokeReason = 'logout' | 'logout-all' | 'reset-used' | 'password-set' | 'password-changed' | 'session-limit';
 /**
  * Why sessions ended through session management rather than a logout or a password change:
- * `revoked` by their owner (RevokeSession), `idle` (unused for longer than the idle timeout).
+ * `revoked` by their owner (RevokeSession), `idle` (unused for longer than the idle timeout), by an
+ * operator: `admin` (RevokeUserSessions), `user-disabled`, `user-deleted`.
  */
-export type SessionRevokeReason = 'revoked' | 'idle';
+export type SessionRevokeReason = 'revoked' | 'idle' | 'admin' | 'user-disabled' | 'user-deleted';
 /** A rehash on login: `stored`, or `superseded` when the hash had changed since it was checked. */
 export type RehashOutcome = 'stored' | 'superseded';
 /**

@@ -25,8 +25,20 @@ interface TokenDelivery {
   expiresAt: Date;
 }
 
+/** An account an operator changed. */
+interface AccountChange {
+  email: string;
+  userId: string;
+  realm: string;
+}
+
 /** What the notifier hears of, by type; each carries what its receiver needs. */
-export type Notice = ({ type: 'password-reset' } & TokenDelivery) | ({ type: 'email-verification' } & TokenDelivery);
+export type Notice =
+  | ({ type: 'password-reset' } & TokenDelivery)
+  | ({ type: 'email-verification' } & TokenDelivery)
+  | ({ type: 'user-disabled' } & AccountChange)
+  | ({ type: 'user-enabled' } & AccountChange)
+  | ({ type: 'user-deleted' } & AccountChange);
 
 /** A notice as sent: with an id (a receiver drops repeats by it) and when it happened. */
 export type AuthNotification = Notice & { id: string; occurredAt: Date };

@@ -42,9 +42,9 @@ export class CapturingNotifier implements Notifier {
   async notify(notification: AuthNotification): Promise<void> {
     this.sent.push(notification);
   }
-  /** The latest notification of the type. */
-  last(type: AuthNotification['type'] = 'password-reset'): AuthNotification {
-    const found = this.sent.findLast((notification) => notification.type === type);
+  /** The latest notification of the type (by default, a password reset). */
+  last<T extends AuthNotification['type'] = 'password-reset'>(type: T = 'password-reset' as T): Extract<AuthNotification, { type: T }> {
+    const found = this.sent.findLast((notification): notification is Extract<AuthNotification, { type: T }> => notification.type === type);
     if (!found) throw new Error(`no ${type} notification was sent`);
     return found;
   }

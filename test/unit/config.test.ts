@@ -90,3 +90,27 @@ describe('idle timeout configuration', () => {
     }
   });
 });
+
+describe('admin port configuration', () => {
+  it('is off by default', () => {
+    assert.equal(loadConfig(base).ADMIN_GRPC_PORT, undefined);
+  });
+
+  it('refuses the public ports, and TLS without a CA for admin clients', () => {
+    for (const [env, variable] of [
+      [{ ADMIN_GRPC_PORT: '50051' }, 'ADMIN_GRPC_PORT'],
+      [{ ADMIN_GRPC_PORT: '3000' }, 'ADMIN_GRPC_PORT'],
+      [{ ADMIN_GRPC_PORT: 'x' }, 'ADMIN_GRPC_PORT'],
+      [{ ADMIN_GRPC_PORT: '50052', TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k' }, 'ADMIN_TLS_CLIENT_CA_FILE'],
+      [{ ADMIN_TLS_CLIENT_CA_FILE: 'ca' }, 'ADMIN_TLS_CLIENT_CA_FILE'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ ...base, ...env }),
+        (err: Error) => err instanceof ConfigError && err.message.startsWith(`invalid configuration: ${variable} `),
+        JSON.stringify(env),
+      );
+    }
+    assert.equal(loadConfig({ ...base, ADMIN_GRPC_PORT: '50052', TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k', TLS_CLIENT_CA_FILE: 'ca' }).ADMIN_GRPC_PORT, 50052);
+    assert.equal(loadConfig({ ...base, ADMIN_GRPC_PORT: '50052', TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k', ADMIN_TLS_CLIENT_CA_FILE: 'ca' }).ADMIN_GRPC_PORT, 50052);
+  });
+});

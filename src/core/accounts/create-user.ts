@@ -38,6 +38,7 @@ export async function createUser(ctx: CoreContext, input: CreateUserInput, call:
     username,
     passwordHash: await ctx.hasher.hash(input.password, call),
     emailVerified: false,
+    disabled: false,
     created: ctx.now(),
   };
   try {

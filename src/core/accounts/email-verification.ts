@@ -44,7 +44,7 @@ export async function requestEmailVerification(ctx: CoreContext, emailInput: str
   const realm = normalizeRealm(realmInput);
   if (!(await withinLimit(ctx, realm, email))) return;
   const user = await ctx.users.findByEmail(realm, email);
-  if (user && !user.emailVerified) await sendVerification(ctx, user);
+  if (user && !user.emailVerified && !user.disabled) await sendVerification(ctx, user);
 }
 
 /**
@@ -53,7 +53,7 @@ export async function requestEmailVerification(ctx: CoreContext, emailInput: str
  */
 export async function requestEmailVerificationById(ctx: CoreContext, userId: string): Promise<void> {
   const user = userId === '' ? undefined : await ctx.users.findById(userId);
-  if (!user || user.emailVerified || !(await withinLimit(ctx, user.realm, user.email))) return;
+  if (!user || user.emailVerified || user.disabled || !(await withinLimit(ctx, user.realm, user.email))) return;
   await sendVerification(ctx, user);
 }
 

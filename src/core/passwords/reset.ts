@@ -17,7 +17,7 @@ export async function resetPassword(ctx: CoreContext, emailInput: string, realmI
     return;
   }
   const user = await ctx.users.findByEmail(realm, email);
-  if (!user) return;
+  if (!user || user.disabled) return;
   const token = await issueToken(ctx, user, ctx.policy.resetTokenTtlSeconds, [RESET_PASSWORD_SCOPE], 'reset');
   notify(ctx, {
     type: 'password-reset',

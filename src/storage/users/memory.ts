@@ -42,6 +42,23 @@ export class MemoryUserStore implements UserStore {
     if (user) this.put({ ...user, passwordHash });
   }
 
+  async setDisabled(userId: string, disabled: boolean): Promise<UserRecord | undefined> {
+    const user = this.byId.get(userId);
+    if (!user) return undefined;
+    const updated = { ...user, disabled };
+    this.put(updated);
+    return updated;
+  }
+
+  async delete(userId: string): Promise<boolean> {
+    const user = this.byId.get(userId);
+    if (!user) return false;
+    this.byId.delete(user.id);
+    this.byEmail.delete(key(user.realm, user.email));
+    if (user.username !== undefined) this.byUsername.delete(key(user.realm, usernameKey(user.username)));
+    return true;
+  }
+
   async markEmailVerified(userId: string, email: string): Promise<boolean> {
     const user = this.byId.get(userId);
     if (user?.email !== email) return false;

@@ -19,6 +19,8 @@ export interface UserDoc {
   usernameKey: string;
   passwordHash: string;
   emailVerified: boolean;
+  /** Absent (in documents written before it existed) means false. */
+  disabled?: boolean;
   created: Date;
 }
 
@@ -79,6 +81,17 @@ export class MongoUserStore implements UserStore {
     });
   }
 
+  setDisabled(userId: string, disabled: boolean): Promise<UserRecord | undefined> {
+    return guarded(async () => {
+      const { matchedCount } = await this.users.updateOne({ _id: literal(userId) }, { $set: { disabled } });
+      return matchedCount === 1 ? toUser(await this.users.findOne({ _id: userId })) : undefined;
+    });
+  }
+
+  delete(userId: string): Promise<boolean> {
+    return guarded(async () => (await this.users.deleteOne({ _id: literal(userId) })).deletedCount === 1);
+  }
+
   markEmailVerified(userId: string, email: string): Promise<boolean> {
     return guarded(async () => {
       const { matchedCount } = await this.users.updateOne({ _id: literal(userId), email: literal(email) }, { $set: { emailVerified: true } });
@@ -103,6 +116,7 @@ function toDoc(user: UserRecord, usernameKey: string): UserDoc {
     usernameKey,
     passwordHash: user.passwordHash,
     emailVerified: user.emailVerified,
+    disabled: user.disabled,
     created: user.created,
   };
 }
@@ -116,6 +130,7 @@ function toUser(doc: UserDoc | null): UserRecord | undefined {
     username: doc.username ?? undefined,
     passwordHash: doc.passwordHash,
     emailVerified: doc.emailVerified,
+    disabled: doc.disabled === true,
     created: doc.created,
   };
 }

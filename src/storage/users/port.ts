@@ -8,6 +8,8 @@ export interface UserRecord {
   username: string | undefined;
   passwordHash: string;
   emailVerified: boolean;
+  /** A disabled account cannot log in (AdminService.DisableUser). */
+  disabled: boolean;
   created: Date;
 }
 
@@ -47,4 +49,8 @@ export interface UserStore {
   replacePasswordHash(userId: string, expected: string, passwordHash: string): Promise<boolean>;
   /** Marks the email verified if the user still has this email; whether the user has it (verified now). */
   markEmailVerified(userId: string, email: string): Promise<boolean>;
+  /** Disables or enables the account; the user as it now is, undefined for an unknown user. */
+  setDisabled(userId: string, disabled: boolean): Promise<UserRecord | undefined>;
+  /** Whether there was such a user to delete. */
+  delete(userId: string): Promise<boolean>;
 }

@@ -23,6 +23,7 @@ export function user(overrides: Partial<UserRecord> = {}): UserRecord {
     username: undefined,
     passwordHash: '$2b$04$abcdefghijklmnopqrstuu',
     emailVerified: false,
+    disabled: false,
     created: T0,
     ...overrides,
   };

@@ -133,6 +133,32 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
       for (const value of ODD_VALUES) assert.equal(await store.markEmailVerified(value, value), false, value);
     });
 
+    it('disables and enables a user', async () => {
+      const hugo = user({ username: 'hugo' });
+      await store.create(hugo);
+      assert.deepEqual(await store.setDisabled(hugo.id, true), { ...hugo, disabled: true });
+      assert.equal((await store.findByUsername('', 'HUGO'))?.disabled, true);
+      assert.deepEqual(await store.setDisabled(hugo.id, true), { ...hugo, disabled: true }, 'twice: no change');
+      assert.deepEqual(await store.setDisabled(hugo.id, false), hugo);
+      assert.deepEqual(await store.findByEmail('', hugo.email), hugo);
+      assert.equal(await store.setDisabled('nobody', true), undefined);
+    });
+
+    it('deletes a user, freeing its email and username in the realm', async () => {
+      const iris = user({ email: 'iris@example.com', username: 'iris' });
+      const other = user({ email: 'other@example.com' });
+      await store.create(iris);
+      await store.create(other);
+      assert.equal(await store.delete(iris.id), true);
+      assert.equal(await store.delete(iris.id), false);
+      assert.equal(await store.findById(iris.id), undefined);
+      assert.equal(await store.findByEmail('', 'iris@example.com'), undefined);
+      assert.equal(await store.findByUsername('', 'iris'), undefined);
+      assert.deepEqual(await store.findById(other.id), other);
+      await store.create(user({ email: 'iris@example.com', username: 'Iris' }));
+      for (const value of ODD_VALUES) assert.equal(await store.delete(value), false, value);
+    });
+
     describe('odd values are plain values', () => {
       it('finds nothing for operator-like strings', async () => {
         await store.create(user({ email: 'plain@example.com', username: 'plain' }));
