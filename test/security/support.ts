@@ -524,7 +524,8 @@ export async function snapshotKnown(mongo: { uri: string; dbName: string }, know
     const tokens = new Map<string, unknown>();
     for (const user of known) {
       users.set(user.id, await db.collection('users').findOne({ _id: user.id as never }));
-      tokens.set(user.id, await db.collection('accessTokens').findOne({ _id: tokenHash(user.token) as never }));
+      // Using a token records its use: everything else of it must stay as it was.
+      tokens.set(user.id, await db.collection('accessTokens').findOne({ _id: tokenHash(user.token) as never }, { projection: { lastUsed: 0 } }));
     }
     return { users, tokens };
   } finally {
@@ -532,8 +533,8 @@ export async function snapshotKnown(mongo: { uri: string; dbName: string }, know
   }
 }
 
-const USER_FIELDS = new Set(['_id', 'realm', 'email', 'username', 'usernameKey', 'passwordHash', 'emailVerified', 'created']);
-const TOKEN_FIELDS = new Set(['_id', 'userId', 'realm', 'scopes', 'created', 'ttlSeconds', 'expiresAt']);
+const USER_FIELDS = new Set(['_id', 'realm', 'email', 'username', 'usernameKey', 'passwordHash', 'emailVerified', 'disabled', 'created']);
+const TOKEN_FIELDS = new Set(['_id', 'sessionId', 'userId', 'realm', 'scopes', 'created', 'ttlSeconds', 'expiresAt', 'lastUsed', 'userAgent', 'address']);
 
 /**
  * Every stored user and token has exactly the service's fields with the service's types: no
@@ -550,6 +551,7 @@ export async function assertDocumentsWellFormed(mongo: { uri: string; dbName: st
       for (const key of ['_id', 'realm', 'email', 'usernameKey', 'passwordHash']) assert.equal(typeof doc[key], 'string', `${key}: ${where}`);
       if ('username' in doc) assert.equal(typeof doc.username, 'string', where);
       assert.equal(typeof doc.emailVerified, 'boolean', where);
+      assert.equal(typeof doc.disabled, 'boolean', where);
       assert.ok(doc.created instanceof Date, where);
     }
     const tokens = await db.collection('accessTokens').find({}).toArray();
@@ -558,6 +560,9 @@ export async function assertDocumentsWellFormed(mongo: { uri: string; dbName: st
       assert.deepEqual(Object.keys(doc).filter((key) => !TOKEN_FIELDS.has(key)), [], `unexpected token field: ${where}`);
       assert.match(String(doc._id), /^[0-9a-f]{64}$/, `token ids are hashes: ${where}`);
       assert.equal(typeof doc.userId, 'string', where);
+      assert.match(String(doc.sessionId), /^[0-9a-f]{32}$/, where);
+      assert.ok(doc.lastUsed instanceof Date, where);
+      for (const key of ['userAgent', 'address']) if (key in doc) assert.equal(typeof doc[key], 'string', `${key}: ${where}`);
       assert.ok(Array.isArray(doc.scopes) && doc.scopes.every((scope: unknown) => typeof scope === 'string'), where);
     }
     return { users: users.length, tokens: tokens.length };
