@@ -13,7 +13,11 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { MongoClient } from 'mongodb';
 import {
   ChangePasswordResponse,
+  ConfirmEmailResponse,
   CreateUserResponse,
+  ListSessionsResponse,
+  RequestEmailVerificationResponse,
+  RevokeSessionResponse,
   LoginResponse,
   LogoutResponse,
   ResetPasswordResponse,
@@ -77,6 +81,7 @@ export const CONTRACT_CODES = [
   'INVALID_PASSWORD',
   'INVALID_TTL',
   'INVALID_ARGUMENT',
+  'SESSION_NOT_FOUND',
 ] as const;
 export type ContractCode = (typeof CONTRACT_CODES)[number];
 
@@ -96,6 +101,7 @@ const GRPC_STATUS_OF: Record<ContractCode, status> = {
   INVALID_PASSWORD: status.INVALID_ARGUMENT,
   INVALID_TTL: status.INVALID_ARGUMENT,
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  SESSION_NOT_FOUND: status.NOT_FOUND,
 };
 
 /** The REST status of each code, plus the HTTP layer's own codes (unreadable body, size, media type, route). */
@@ -114,12 +120,24 @@ const REST_STATUS_OF: Record<string, number> = {
   INVALID_PASSWORD: 400,
   INVALID_TTL: 400,
   INVALID_ARGUMENT: 400,
+  SESSION_NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_FOUND: 404,
 };
 
-export type Rpc = 'Login' | 'Logout' | 'ResetPassword' | 'ValidateToken' | 'CreateUser' | 'SetPassword' | 'ChangePassword';
+export type Rpc =
+  | 'Login'
+  | 'Logout'
+  | 'ResetPassword'
+  | 'ValidateToken'
+  | 'CreateUser'
+  | 'SetPassword'
+  | 'ChangePassword'
+  | 'ListSessions'
+  | 'RevokeSession'
+  | 'RequestEmailVerification'
+  | 'ConfirmEmail';
 
 /**
  * The codes each use case can answer, whatever its input (TOO_MANY_ATTEMPTS is Login's throttle and
@@ -134,6 +152,10 @@ export const CODES_OF: Record<Rpc, readonly ContractCode[]> = {
   CreateUser: ['SIGNUP_CLOSED', 'INVALID_EMAIL', 'INVALID_ARGUMENT', 'PASSWORD_REQUIRED', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'TOO_MANY_ATTEMPTS', 'EMAIL_EXISTS', 'USERNAME_EXISTS'],
   SetPassword: ['PASSWORD_REQUIRED', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'INVALID_TOKEN'],
   ChangePassword: ['INVALID_TOKEN', 'PASSWORD_REQUIRED', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'INVALID_PASSWORD'],
+  ListSessions: ['INVALID_TOKEN'],
+  RevokeSession: ['INVALID_TOKEN', 'INVALID_ARGUMENT', 'SESSION_NOT_FOUND'],
+  RequestEmailVerification: ['INVALID_EMAIL', 'INVALID_ARGUMENT'],
+  ConfirmEmail: ['INVALID_ARGUMENT', 'INVALID_TOKEN'],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -338,6 +360,10 @@ export const RESPONSE_DECODERS: Record<Rpc, (bytes: Uint8Array) => unknown> = {
   CreateUser: (b) => CreateUserResponse.decode(b),
   SetPassword: (b) => SetPasswordResponse.decode(b),
   ChangePassword: (b) => ChangePasswordResponse.decode(b),
+  ListSessions: (b) => ListSessionsResponse.decode(b),
+  RevokeSession: (b) => RevokeSessionResponse.decode(b),
+  RequestEmailVerification: (b) => RequestEmailVerificationResponse.decode(b),
+  ConfirmEmail: (b) => ConfirmEmailResponse.decode(b),
 };
 
 export interface GrpcOutcome {
@@ -397,7 +423,7 @@ export function checkGrpcOutcome(rpc: Rpc, outcome: GrpcOutcome, messageBytes: n
     return 'MESSAGE_TOO_LARGE';
   }
   assert.ok(
-    [status.INVALID_ARGUMENT, status.UNAUTHENTICATED, status.ALREADY_EXISTS, status.PERMISSION_DENIED, status.RESOURCE_EXHAUSTED].includes(err.code),
+    [status.INVALID_ARGUMENT, status.UNAUTHENTICATED, status.ALREADY_EXISTS, status.PERMISSION_DENIED, status.RESOURCE_EXHAUSTED, status.NOT_FOUND].includes(err.code),
     `status outside the table: ${where}`,
   );
   const { reason, domain } = errorDetails(err);
