@@ -7,6 +7,11 @@ import { startService, type Service } from './service.js';
 import { validateClient, validateLoad } from './validate-load.js';
 
 const TARGET = 0.9;
+/**
+ * Twice the usual alternating rounds: the two services differ by one comparison per call, so the
+ * ratio is all noise from the machine, and the 0.9 target is closer than other scenarios' ones.
+ */
+const ROUNDS_FACTOR = 2;
 /** Any timeout longer than the run: what is measured is the check on every call, never a session ending. */
 const IDLE_TIMEOUT_SECONDS = 3600;
 
@@ -27,7 +32,8 @@ export async function idleScenario(ctx: Context): Promise<Section> {
       withCpu(service.pid, () => validateLoad(ctx, service.grpcAddress, serviceTokens, { seconds }));
     await run(off, tokens.off, ctx.warmupSeconds);
     await run(on, tokens.on, ctx.warmupSeconds);
-    const [withTimeout, without] = await bestOf(ctx.rounds, [() => run(on, tokens.on), () => run(off, tokens.off)]);
+    const rounds = ctx.rounds * ROUNDS_FACTOR;
+    const [withTimeout, without] = await bestOf(rounds, [() => run(on, tokens.on), () => run(off, tokens.off)]);
     const ratio = withTimeout.rps / without.rps;
     return {
       title: 'ValidateToken with the idle timeout on against off, embedded store',
@@ -37,7 +43,7 @@ export async function idleScenario(ctx: Context): Promise<Section> {
       ],
       checks: [{ target: `throughput with the idle timeout ≥ ${TARGET}× without`, measured: `${ratio.toFixed(2)}×`, met: ratio >= TARGET }],
       notes: [
-        `${validateClient(ctx)}; best of ${ctx.rounds} alternating runs of ${ctx.seconds} s`,
+        `${validateClient(ctx)}; best of ${rounds} alternating runs of ${ctx.seconds} s`,
         `server CPU per call at max: ${cpuPerRequestUs(withTimeout)?.toFixed(0)} µs on, ${cpuPerRequestUs(without)?.toFixed(0)} µs off`,
       ],
     };
