@@ -4,8 +4,10 @@ import { AuthError, ErrorCode } from '../errors.js';
 import { usernameKey } from '../../storage/users/port.js';
 import { normalizeEmail, normalizeRealm, normalizeUsername } from '../accounts/identity.js';
 import { toPublicUser, type PublicUser } from '../accounts/public-user.js';
+import { rehashIfWeak } from '../passwords/rehash.js';
 import { fitsBcrypt } from '../passwords/rules.js';
 import { accountLockKey, checkUnderLock, unknownIdentifierLockKey } from '../throttle/login-lock.js';
+import { hashToken } from './token-format.js';
 import { countRevoked, issueToken, type IssuedToken } from './tokens.js';
 import { resolveTtl } from './ttl.js';
 
@@ -26,14 +28,18 @@ export interface LoginResult {
 
 const loginFailed = (): AuthError => new AuthError(ErrorCode.LOGIN_FAILED, 'login failed');
 
-function loginIdentity(input: LoginInput): { field: 'email' | 'username'; value: string } {
+/** The identifier a login (or an operator's FindUser) names an account by: the email when given, else the username. */
+export function loginIdentity(input: Pick<LoginInput, 'email' | 'username'>): { field: 'email' | 'username'; value: string } {
   if (input.email) return { field: 'email', value: normalizeEmail(input.email) };
   // Folded, so that `Ann` and `ANN` reach one account and one lock.
   if (input.username) return { field: 'username', value: usernameKey(normalizeUsername(input.username)) };
   throw new AuthError(ErrorCode.USERNAME_EMAIL_REQUIRED, 'username or email is required');
 }
 
-/** Login: a password checked under the account's lock, then a new access token. */
+/**
+ * Login: a password checked under the account's lock, then a new access token; where verification
+ * is required, only for a verified email.
+ */
 export async function login(ctx: CoreContext, input: LoginInput, call: CallOptions = {}): Promise<LoginResult> {
   const realm = normalizeRealm(input.realm ?? '');
   const identity = loginIdentity(input);
@@ -43,18 +49,37 @@ export async function login(ctx: CoreContext, input: LoginInput, call: CallOptio
   const user =
     identity.field === 'email' ? await ctx.users.findByEmail(realm, identity.value) : await ctx.users.findByUsername(realm, identity.value);
   const lockKey = user ? accountLockKey(user) : unknownIdentifierLockKey(realm, `${identity.field}:${identity.value}`);
-  const ok = await checkUnderLock(ctx, lockKey, async () =>
+  const ok = await checkUnderLock(ctx, lockKey, async () => {
     // Unknown users pay for a bcrypt compare too, so that timing does not tell them apart.
-    user !== undefined && fitsBcrypt(input.password)
-      ? ctx.hasher.verify(input.password, user.passwordHash, call)
-      : ctx.hasher.verifyNothing(input.password, call),
-  );
+    const matches =
+      user !== undefined && fitsBcrypt(input.password)
+        ? await ctx.hasher.verify(input.password, user.passwordHash, call)
+        : await ctx.hasher.verifyNothing(input.password, call);
+    // A disabled account fails as a wrong password does, after the same work, and counts as one.
+    return matches && user?.disabled === false;
+  });
   if (!ok || user === undefined) {
     ctx.events.loginAttempted('failure');
     throw loginFailed();
   }
+  await rehashIfWeak(ctx, user, input.password, call);
+  if (ctx.policy.emailVerificationRequired && !user.emailVerified) {
+    // Only now, after the password: the same time as any other answer, and only its owner learns it.
+    ctx.events.loginAttempted('unverified');
+    throw new AuthError(ErrorCode.LOGIN_FAILED_EMAIL_NOT_VERIFIED, 'login failed as the email has not been verified', {
+      details: { userId: user.id },
+    });
+  }
   throwIfGone(call);
-  const token = await issueToken(ctx, user, ttlSeconds, [], 'access');
+  const token = await issueToken(ctx, user, ttlSeconds, [], 'access', call);
+  // A DisableUser or DeleteUser that ran meanwhile revoked the user's tokens, perhaps before this
+  // one existed: looked at again now, the token is given back.
+  const current = await ctx.users.findById(user.id);
+  if (!current || current.disabled) {
+    await ctx.tokens.take(hashToken(token.id));
+    ctx.events.loginAttempted('failure');
+    throw loginFailed();
+  }
   countRevoked(ctx, 'session-limit', (await ctx.tokens.trimUser(user.id, ctx.policy.maxSessionsPerUser)).length);
   ctx.events.loginAttempted('success');
   return { token, user: input.includeUser ? toPublicUser(user) : undefined };

@@ -31,5 +31,5 @@ export function callOf(request: FastifyRequest): CallOptions {
     watch.controller = new AbortController();
     if (watch.gone) watch.controller.abort();
   }
-  return { signal: watch?.controller?.signal, clientAddress: request.ip };
+  return { signal: watch?.controller?.signal, clientAddress: request.ip, userAgent: request.headers['user-agent'] };
 }
