@@ -561,7 +561,7 @@ export async function snapshotKnown(mongo: { uri: string; dbName: string }, know
   }
 }
 
-const USER_FIELDS = new Set(['_id', 'realm', 'email', 'username', 'usernameKey', 'passwordHash', 'emailVerified', 'disabled', 'created']);
+const USER_FIELDS = new Set(['_id', 'realm', 'email', 'username', 'usernameKey', 'passwordHash', 'passwordChangedAt', 'emailVerified', 'disabled', 'created']);
 const TOKEN_FIELDS = new Set(['_id', 'sessionId', 'userId', 'realm', 'scopes', 'created', 'ttlSeconds', 'expiresAt', 'lastUsed', 'userAgent', 'address']);
 
 /**
@@ -578,6 +578,7 @@ export async function assertDocumentsWellFormed(mongo: { uri: string; dbName: st
       assert.deepEqual(Object.keys(doc).filter((key) => !USER_FIELDS.has(key)), [], `unexpected user field: ${where}`);
       for (const key of ['_id', 'realm', 'email', 'usernameKey', 'passwordHash']) assert.equal(typeof doc[key], 'string', `${key}: ${where}`);
       if ('username' in doc) assert.equal(typeof doc.username, 'string', where);
+      if ('passwordChangedAt' in doc) assert.ok(doc.passwordChangedAt instanceof Date, where);
       assert.equal(typeof doc.emailVerified, 'boolean', where);
       assert.equal(typeof doc.disabled, 'boolean', where);
       assert.ok(doc.created instanceof Date, where);
