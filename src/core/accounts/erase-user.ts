@@ -1,5 +1,6 @@
 import type { CoreContext } from '../context.js';
 import { notify } from '../notify.js';
+import { countSessionsEnded } from '../sessions/tokens.js';
 import { attemptKey } from '../throttle/attempt-key.js';
 import { accountLockKey } from '../throttle/login-lock.js';
 
@@ -23,7 +24,7 @@ export async function eraseUser(ctx: CoreContext, userId: string): Promise<Erasu
   const user = await ctx.users.findById(userId);
   const deleted = user !== undefined && (await ctx.users.delete(userId));
   const revoked = await ctx.tokens.deleteByUser(userId);
-  if (revoked > 0) ctx.events.sessionsRevoked('user-deleted', revoked);
+  countSessionsEnded(ctx, 'user-deleted', revoked);
   if (user === undefined || !deleted) return { deleted, revoked };
   for (const key of [
     accountLockKey(user),

@@ -2,8 +2,7 @@ import type { UserRecord } from '../../storage/users/port.js';
 import { toPublicUser, type PublicUser } from '../accounts/public-user.js';
 import type { CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
-import { isSession } from '../sessions/scopes.js';
-import { isLive } from '../sessions/tokens.js';
+import { liveSessionsOf } from '../sessions/tokens.js';
 
 /** A user as an operator sees it: never the password hash. */
 export interface AdminUser extends PublicUser {
@@ -28,11 +27,5 @@ export async function requireUser(ctx: CoreContext, userId: string): Promise<Use
 }
 
 export async function adminView(ctx: CoreContext, user: UserRecord): Promise<AdminUser> {
-  const now = ctx.now();
-  const tokens = await ctx.tokens.listByUser(user.id);
-  return {
-    ...toPublicUser(user),
-    disabled: user.disabled,
-    sessions: tokens.filter((token) => isSession(token) && isLive(ctx.policy, token, now)).length,
-  };
+  return { ...toPublicUser(user), disabled: user.disabled, sessions: (await liveSessionsOf(ctx, user.id)).length };
 }

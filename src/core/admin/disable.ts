@@ -1,5 +1,6 @@
 import type { CoreContext } from '../context.js';
 import { notify } from '../notify.js';
+import { countSessionsEnded } from '../sessions/tokens.js';
 import type { UserRecord } from '../../storage/users/port.js';
 import { adminView, requireUser, userNotFound, type AdminUser } from './admin-user.js';
 
@@ -18,7 +19,7 @@ async function setDisabled(ctx: CoreContext, userId: string, disabled: boolean):
 export async function disableUser(ctx: CoreContext, userId: string): Promise<{ user: AdminUser; revoked: number }> {
   const user = await setDisabled(ctx, userId, true);
   const revoked = await ctx.tokens.deleteByUser(userId);
-  if (revoked > 0) ctx.events.sessionsRevoked('user-disabled', revoked);
+  countSessionsEnded(ctx, 'user-disabled', revoked);
   notify(ctx, { type: 'user-disabled', email: user.email, userId: user.id, realm: user.realm });
   return { user: await adminView(ctx, user), revoked };
 }

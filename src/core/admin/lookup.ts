@@ -1,6 +1,6 @@
 import type { CoreContext } from '../context.js';
 import { normalizeRealm } from '../accounts/identity.js';
-import { loginIdentity, type LoginInput } from '../sessions/login.js';
+import { findByIdentity, loginIdentity, type LoginInput } from '../sessions/login.js';
 import { adminView, requireUser, userNotFound, type AdminUser } from './admin-user.js';
 
 /** GetUser: a user by id. */
@@ -11,9 +11,7 @@ export async function getUser(ctx: CoreContext, userId: string): Promise<AdminUs
 /** FindUser: the user of an email, else of a username, in a realm, normalized as Login normalizes them. */
 export async function findUser(ctx: CoreContext, input: Pick<LoginInput, 'email' | 'username' | 'realm'>): Promise<AdminUser> {
   const realm = normalizeRealm(input.realm ?? '');
-  const identity = loginIdentity(input);
-  const user =
-    identity.field === 'email' ? await ctx.users.findByEmail(realm, identity.value) : await ctx.users.findByUsername(realm, identity.value);
+  const user = await findByIdentity(ctx, realm, loginIdentity(input));
   if (!user) throw userNotFound();
   return adminView(ctx, user);
 }

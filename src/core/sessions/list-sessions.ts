@@ -1,8 +1,7 @@
 import type { TokenRecord } from '../../storage/tokens/port.js';
 import type { CoreContext } from '../context.js';
 import { callerToken } from './caller.js';
-import { isSession } from './scopes.js';
-import { isLive } from './tokens.js';
+import { liveSessionsOf } from './tokens.js';
 
 /** What the owner of a session may see of it: never the token, never its hash. */
 export interface Session {
@@ -41,10 +40,7 @@ function toSession(token: TokenRecord, current: boolean): Session {
 /** ListSessions: the live sessions of the caller's own user, newest first (see callerToken for `ownerId`). */
 export async function listSessions(ctx: CoreContext, accessToken: string, ownerId?: string): Promise<Session[]> {
   const caller = await callerToken(ctx, accessToken, ownerId);
-  const now = ctx.now();
-  const tokens = await ctx.tokens.listByUser(caller.userId);
-  return tokens
-    .filter((token) => isSession(token) && isLive(ctx.policy, token, now))
+  return (await liveSessionsOf(ctx, caller.userId))
     .map((token) => toSession(token, token.hash === caller.hash))
     .sort(newestFirst);
 }

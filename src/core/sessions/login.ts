@@ -1,7 +1,7 @@
 import { throwIfGone, type CallOptions } from '../call.js';
 import type { CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
-import { usernameKey } from '../../storage/users/port.js';
+import { usernameKey, type UserRecord } from '../../storage/users/port.js';
 import { normalizeEmail, normalizeRealm, normalizeUsername } from '../accounts/identity.js';
 import { toPublicUser, type PublicUser } from '../accounts/public-user.js';
 import { rehashIfWeak } from '../passwords/rehash.js';
@@ -29,11 +29,21 @@ export interface LoginResult {
 const loginFailed = (): AuthError => new AuthError(ErrorCode.LOGIN_FAILED, 'login failed');
 
 /** The identifier a login (or an operator's FindUser) names an account by: the email when given, else the username. */
-export function loginIdentity(input: Pick<LoginInput, 'email' | 'username'>): { field: 'email' | 'username'; value: string } {
+export interface LoginIdentity {
+  field: 'email' | 'username';
+  value: string;
+}
+
+export function loginIdentity(input: Pick<LoginInput, 'email' | 'username'>): LoginIdentity {
   if (input.email) return { field: 'email', value: normalizeEmail(input.email) };
   // Folded, so that `Ann` and `ANN` reach one account and one lock.
   if (input.username) return { field: 'username', value: usernameKey(normalizeUsername(input.username)) };
   throw new AuthError(ErrorCode.USERNAME_EMAIL_REQUIRED, 'username or email is required');
+}
+
+/** The user an identity names in a realm, if any. */
+export function findByIdentity(ctx: CoreContext, realm: string, identity: LoginIdentity): Promise<UserRecord | undefined> {
+  return identity.field === 'email' ? ctx.users.findByEmail(realm, identity.value) : ctx.users.findByUsername(realm, identity.value);
 }
 
 /**
@@ -46,8 +56,7 @@ export async function login(ctx: CoreContext, input: LoginInput, call: CallOptio
   if (input.password === '') throw new AuthError(ErrorCode.PASSWORD_REQUIRED, 'password is required');
   const ttlSeconds = resolveTtl(ctx.policy, input.ttlSeconds ?? 0);
 
-  const user =
-    identity.field === 'email' ? await ctx.users.findByEmail(realm, identity.value) : await ctx.users.findByUsername(realm, identity.value);
+  const user = await findByIdentity(ctx, realm, identity);
   const lockKey = user ? accountLockKey(user) : unknownIdentifierLockKey(realm, `${identity.field}:${identity.value}`);
   const ok = await checkUnderLock(ctx, lockKey, async () => {
     // Unknown users pay for a bcrypt compare too, so that timing does not tell them apart.

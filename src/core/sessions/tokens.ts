@@ -3,7 +3,7 @@ import type { UserRecord } from '../../storage/users/port.js';
 import type { CallOptions } from '../call.js';
 import type { AuthPolicy, CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
-import type { RevokeReason, TokenKind } from '../events.js';
+import type { RevokeReason, SessionRevokeReason, TokenKind } from '../events.js';
 import { clientInfo } from './client-info.js';
 import { isSession, scopesMatch } from './scopes.js';
 import { newSessionId } from './session-id.js';
@@ -96,7 +96,18 @@ export async function requireToken(ctx: CoreContext, token: string, acceptedScop
   return record;
 }
 
+/** The user's live sessions: access tokens neither expired nor idle (reset and verification tokens are no sessions). */
+export async function liveSessionsOf(ctx: CoreContext, userId: string): Promise<TokenRecord[]> {
+  const now = ctx.now();
+  return (await ctx.tokens.listByUser(userId)).filter((token) => isSession(token) && isLive(ctx.policy, token, now));
+}
+
 /** Reports revocations that happened. */
 export function countRevoked(ctx: CoreContext, reason: RevokeReason, count: number): void {
   if (count > 0) ctx.events.tokensRevoked(reason, count);
+}
+
+/** Reports sessions that ended through session management, as countRevoked reports revocations. */
+export function countSessionsEnded(ctx: CoreContext, reason: SessionRevokeReason, count: number): void {
+  if (count > 0) ctx.events.sessionsRevoked(reason, count);
 }
