@@ -40,7 +40,7 @@ COPY --from=build /app/dist ./dist
 # uid/gid 1000 is the base image's `node` user. Numeric, so that Kubernetes' runAsNonRoot can
 # verify it. Everything under /app stays owned by root: the app cannot change its own code.
 USER 1000:1000
-EXPOSE 50051 3000
+EXPOSE 50051 3000 50052
 # node runs as PID 1 and receives SIGTERM/SIGINT itself (no shell in between): the service handles
 # both (health NOT_SERVING, drain up to SHUTDOWN_GRACE_MS, close the database, exit 0), so neither
 # `docker run --init` nor tini is needed. It spawns no child processes, so there are no zombies to reap.

@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only validate,validate-ferretdb,login,login-storm,rest,memory,start,client,gateways,peers-validate,peers-login,peers-start] [--cpu-prof]
+// npm run bench [-- --quick] [--only validate,validate-ferretdb,validate-idle,login,login-storm,rest,memory,start,client,gateways,peers-validate,peers-login,peers-start] [--cpu-prof]
 // Builds nothing itself (npm run bench builds first); starts every process it measures on
 // 127.0.0.1 and kills them all at the end. See bench/README.md.
 import { cpus } from 'node:os';
@@ -11,6 +11,7 @@ import { describeMachine, waitForQuiet } from './machine.js';
 import { formatText, writeResults, type Report, type Section } from './report.js';
 import { clientScenario } from './scenario-client.js';
 import { gatewaysScenario } from './scenario-gateways.js';
+import { idleScenario } from './scenario-idle.js';
 import { loginScenario } from './scenario-login.js';
 import { loginStormScenario } from './scenario-login-storm.js';
 import { memoryScenario } from './scenario-memory.js';
@@ -29,6 +30,7 @@ const quick = values.quick ?? false;
 const scenarios: Record<string, (ctx: Context) => Promise<Section[]>> = {
   validate: async (ctx) => [await validateScenario(ctx, 'embedded')],
   'validate-ferretdb': async (ctx) => [await validateScenario(ctx, 'FerretDB')],
+  'validate-idle': async (ctx) => [await idleScenario(ctx)],
   login: async (ctx) => [await loginScenario(ctx)],
   'login-storm': async (ctx) => [await loginStormScenario(ctx)],
   rest: async (ctx) => [await restScenario(ctx)],

@@ -3,20 +3,22 @@ import { createBcryptHasher } from './adapters/bcrypt-hasher.js';
 import { createClientAuthenticator, parseClientSecrets } from './adapters/introspection-clients.js';
 import { createIdentityProviders } from './adapters/identity-providers/index.js';
 import { createLogNotifier, createWebhookNotifier } from './adapters/notifiers.js';
-import { ConfigError, readTlsMaterial, type Config } from './config.js';
+import { ConfigError, readAdminTlsMaterial, readTlsMaterial, type Config } from './config.js';
 import { restCallbackUrl } from './identity-providers-config.js';
-import { createAuthCore, type AuthCore } from './core/auth-core.js';
-import type { AuthPolicy } from './core/context.js';
-import { noIdentityProviders, type IdentityProviders, type PasswordHasher, type ResetNotifier } from './core/ports.js';
+import { createAdminCore, createAuthCore, type AuthCore } from './core/auth-core.js';
+import type { AuthPolicy, CoreContext } from './core/context.js';
+import { noIdentityProviders, type IdentityProviders, type Notifier, type PasswordHasher } from './core/ports.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createMemoryStorage } from './storage/memory.js';
 import { createMongoStorage, type Patience } from './storage/mongo.js';
 import type { Storage } from './storage/storage.js';
 import { CachingTokenStore } from './storage/tokens/cache.js';
+import { CoalescedLastUse } from './storage/tokens/last-use.js';
 import type { TokenStore } from './storage/tokens/port.js';
 import { forwardAuthRoutes } from './transport/forward-auth/routes.js';
 import type { GatewaySettings } from './transport/gateway/settings.js';
+import { adminGrpcService } from './transport/grpc/admin-handlers.js';
 import { extAuthzGrpcService } from './transport/grpc/ext-authz.js';
 import { authGrpcService } from './transport/grpc/handlers.js';
 import { createGrpcServer } from './transport/grpc/server.js';
@@ -29,11 +31,17 @@ import { introspectionRoutes } from './transport/introspection/routes.js';
 
 /** How often the database is pinged to drive health and readiness. */
 const HEALTH_INTERVAL_MS = 1000;
+/** A token's last use is written at most this often (per replica): config.ts bounds TOKEN_IDLE_TIMEOUT by it. */
+const LAST_USE_WINDOW_MS = 60_000;
+/** Tokens whose last write the coalescing remembers: beyond, the least recently written may be written again within the minute. */
+const LAST_USE_MAX_ENTRIES = 100_000;
 
 export interface RunningApp {
   grpcPort: number;
   /** undefined when HTTP_PORT=0 disables REST. */
   httpPort: number | undefined;
+  /** undefined unless ADMIN_GRPC_PORT is set. */
+  adminPort: number | undefined;
   /** Whether the database answers and the process is not shutting down. */
   isReady(): boolean;
   /** Drains and stops; resolves when everything is closed. */
@@ -46,11 +54,14 @@ export function policyFrom(config: Config): AuthPolicy {
     maxTtlSeconds: config.TOKEN_MAX_TTL,
     allowEternalTokens: config.ALLOW_ETERNAL_TOKENS,
     resetTokenTtlSeconds: config.RESET_TOKEN_TTL,
+    emailVerificationRequired: config.EMAIL_VERIFICATION_REQUIRED,
+    verificationTokenTtlSeconds: config.EMAIL_VERIFICATION_TTL,
     loginMaxFailures: config.LOGIN_MAX_FAILURES,
     loginLockBaseMs: config.LOGIN_LOCK_BASE_MS,
     loginLockMaxMs: config.LOGIN_LOCK_MAX_MS,
     resetMaxPerWindow: config.RESET_MAX_PER_WINDOW,
     resetWindowMs: config.RESET_WINDOW_SECONDS * 1000,
+    idleTimeoutSeconds: config.TOKEN_IDLE_TIMEOUT,
     maxSessionsPerUser: config.MAX_SESSIONS_PER_USER,
     signupOpen: config.SIGNUP === 'open',
     signupMaxPerWindow: config.SIGNUP_MAX_PER_WINDOW,
@@ -120,11 +131,23 @@ function introspectionClients(config: Config, hasher: PasswordHasher): ClientAut
   }
 }
 
-function createNotifier(config: Config, logger: Logger): ResetNotifier {
+/**
+ * A token's last use (ListSessions, the idle timeout) is written at most once a minute per token
+ * and replica, off the call's path, so that ValidateToken stays a read.
+ */
+function coalesceLastUse(tokens: TokenStore, logger: Logger): TokenStore {
+  return new CoalescedLastUse(tokens, {
+    windowMs: LAST_USE_WINDOW_MS,
+    maxEntries: LAST_USE_MAX_ENTRIES,
+    onError: (err) => logger.warn({ reason: err instanceof Error ? err.message : 'unknown' }, 'last use of a token not recorded'),
+  });
+}
+
+function createNotifier(config: Config, logger: Logger): Notifier {
   if (config.RESET_WEBHOOK_URL && config.RESET_WEBHOOK_SECRET) {
     return createWebhookNotifier({ url: config.RESET_WEBHOOK_URL, secret: config.RESET_WEBHOOK_SECRET }, logger);
   }
-  logger.warn('RESET_WEBHOOK_URL is not set: reset tokens will be logged (development only)');
+  logger.warn('RESET_WEBHOOK_URL is not set: reset and verification tokens will be logged (development only)');
   return createLogNotifier(logger);
 }
 
@@ -159,35 +182,44 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   let draining = false;
   let databaseUp = false;
   let initialized = false;
-  const core = createAuthCore(
-    {
-      users: storage.users,
-      tokens: cacheTokens(storage.tokens, config, logger, metrics),
-      attempts: storage.attempts,
-      identities: storage.identities,
-      loginStates: storage.loginStates,
-      hasher,
-      notifier: createNotifier(config, logger),
-      providers: createProviders(config, logger),
-      policy: policyFrom(config),
-      logger,
-      events: metrics,
-      now: () => new Date(),
-    },
-    () => databaseUp,
-  );
+  const context: CoreContext = {
+    users: storage.users,
+    tokens: coalesceLastUse(cacheTokens(storage.tokens, config, logger, metrics), logger),
+    attempts: storage.attempts,
+    identities: storage.identities,
+    loginStates: storage.loginStates,
+    hasher,
+    notifier: createNotifier(config, logger),
+    providers: createProviders(config, logger),
+    policy: policyFrom(config),
+    logger,
+    events: metrics,
+    now: () => new Date(),
+  };
+  const core = createAuthCore(context, () => databaseUp);
 
   const gateway = gatewaySettingsFrom(config);
+  // Both gRPC ports: the same call handling and the same limits per client.
+  const callDeps = { logger, metrics, isDraining: () => draining, limits: grpcLimitsFrom(config) };
   const grpc = createGrpcServer({
+    ...callDeps,
     services: [authGrpcService(core), extAuthzGrpcService(core, gateway)],
     endpoint: { host: config.HOST, port: config.GRPC_PORT, tls },
-    limits: grpcLimitsFrom(config),
-    logger,
-    metrics,
-    isDraining: () => draining,
   });
+  // The admin service gets a server of its own, on its own port, with its own health and reflection.
+  const admin =
+    config.ADMIN_GRPC_PORT === undefined
+      ? undefined
+      : createGrpcServer({
+          ...callDeps,
+          services: [adminGrpcService(createAdminCore(context, () => databaseUp))],
+          endpoint: { host: config.HOST, port: config.ADMIN_GRPC_PORT, tls: readAdminTlsMaterial(config) },
+        });
 
-  const setServing = (serving: boolean): void => grpc.setServing(serving && !draining);
+  const setServing = (serving: boolean): void => {
+    grpc.setServing(serving && !draining);
+    admin?.setServing(serving && !draining);
+  };
 
   /** Brings the store up (indexes included) when it was down, and keeps health in step with it. */
   const checkDatabase = async (): Promise<void> => {
@@ -240,14 +272,17 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
           metrics,
           isReady,
           isDraining: () => draining,
+          confirmRedirectOrigins: config.EMAIL_VERIFICATION_REDIRECT_ORIGINS,
         });
   const grpcPort = await grpc.listen();
   const httpPort = await http?.listen();
-  logger.info({ grpcPort, httpPort, store: config.MONGODB_URI ? 'mongodb' : 'memory' }, 'auth-service started');
+  const adminPort = await admin?.listen();
+  logger.info({ grpcPort, httpPort, adminPort, store: config.MONGODB_URI ? 'mongodb' : 'memory' }, 'auth-service started');
 
   return {
     grpcPort,
     httpPort,
+    adminPort,
     isReady,
     async stop() {
       draining = true;
@@ -256,7 +291,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       // gRPC drains first while REST stays up, so /readyz answers 503 (not a refused connection)
       // for as long as calls are in flight; one grace period covers both.
       const deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
-      await grpc.shutdown(config.SHUTDOWN_GRACE_MS);
+      await Promise.all([grpc.shutdown(config.SHUTDOWN_GRACE_MS), admin?.shutdown(config.SHUTDOWN_GRACE_MS)]);
       await http?.close(Math.max(0, deadline - Date.now()));
       await hasher.close();
       await storage.lifecycle.close();

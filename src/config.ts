@@ -18,6 +18,8 @@ const headerName = z
   .transform((name) => name.toLowerCase());
 /** Headers that carry the request itself or its credentials: never a user header. */
 const RESERVED_HEADERS = new Set(['authorization', 'cookie', 'host', 'content-length', 'content-type', 'connection', 'transfer-encoding', 'te', 'upgrade']);
+/** Twice the minute within which a token's last use is recorded. */
+const MIN_IDLE_TIMEOUT_SECONDS = 120;
 
 const schema = z
   .object({
@@ -37,6 +39,22 @@ const schema = z
     TOKEN_MAX_TTL: positiveInt.default(31556926),
     ALLOW_ETERNAL_TOKENS: boolean.default(false),
     RESET_TOKEN_TTL: positiveInt.default(900),
+    /** Login refuses unverified emails (LOGIN_FAILED_EMAIL_NOT_VERIFIED); CreateUser sends a verification token. */
+    EMAIL_VERIFICATION_REQUIRED: boolean.default(false),
+    EMAIL_VERIFICATION_TTL: positiveInt.default(86400),
+    /** Origins (scheme://host[:port]) that GET /api/users/confirm may redirect to, besides paths on the gateway itself. */
+    EMAIL_VERIFICATION_REDIRECT_ORIGINS: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        const origins = (value ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+        for (const origin of origins) {
+          if (!/^https?:\/\/[^/?#\s]+$/.test(origin) || new URL(origin).origin !== origin) {
+            ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of origins such as https://app.example.com' });
+          }
+        }
+        return origins;
+      }),
     RESET_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
     RESET_WEBHOOK_SECRET: optionalString,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -44,6 +62,10 @@ const schema = z
     TLS_CERT_FILE: optionalString,
     TLS_KEY_FILE: optionalString,
     TLS_CLIENT_CA_FILE: optionalString,
+    /** The admin gRPC port (AdminService); unset: no admin service at all. */
+    ADMIN_GRPC_PORT: port.optional(),
+    /** The CA that signs admin clients' certificates; by default TLS_CLIENT_CA_FILE's. */
+    ADMIN_TLS_CLIENT_CA_FILE: optionalString,
     /** First lock after LOGIN_MAX_FAILURES consecutive failures; doubles with each further one. */
     LOGIN_MAX_FAILURES: positiveInt.default(5),
     LOGIN_LOCK_BASE_MS: positiveInt.default(1000),
@@ -95,6 +117,8 @@ const schema = z
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** Longest wait for an identity provider's answer (discovery, keys, code exchange, userinfo). */
     IDENTITY_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
+    /** 0: off. Otherwise a session unused for this many seconds is inactive. */
+    TOKEN_IDLE_TIMEOUT: z.coerce.number().int().min(0).default(0),
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production';
@@ -103,6 +127,10 @@ const schema = z
     if (env.BCRYPT_COST < 10 && env.NODE_ENV !== 'test' && !production) {
       // Low costs exist for tests only; a developer box still gets the real cost unless it asks for test mode.
       fail('BCRYPT_COST', 'must be at least 10 unless NODE_ENV=test');
+    }
+    if (env.TOKEN_IDLE_TIMEOUT > 0 && env.TOKEN_IDLE_TIMEOUT < MIN_IDLE_TIMEOUT_SECONDS && env.NODE_ENV !== 'test') {
+      // Last use is written once a minute: a shorter timeout would end sessions in use.
+      fail('TOKEN_IDLE_TIMEOUT', `must be 0 (off) or at least ${MIN_IDLE_TIMEOUT_SECONDS} unless NODE_ENV=test`);
     }
     if (env.TOKEN_DEFAULT_TTL > env.TOKEN_MAX_TTL) fail('TOKEN_DEFAULT_TTL', 'must not exceed TOKEN_MAX_TTL');
     if (production && !env.MONGODB_URI) {
@@ -130,6 +158,15 @@ const schema = z
     }
     if (env.AUTHZ_TOKEN_HEADER && RESERVED_HEADERS.has(env.AUTHZ_TOKEN_HEADER)) fail('AUTHZ_TOKEN_HEADER', 'must not be a standard header (Authorization is always read)');
     if (env.OAUTH_ISSUER && /[?#]/.test(env.OAUTH_ISSUER)) fail('OAUTH_ISSUER', 'must have no query or fragment (RFC 8414)');
+    if (env.ADMIN_TLS_CLIENT_CA_FILE && !env.TLS_CERT_FILE) fail('ADMIN_TLS_CLIENT_CA_FILE', 'needs TLS_CERT_FILE and TLS_KEY_FILE');
+    if (env.ADMIN_GRPC_PORT !== undefined) {
+      if (env.ADMIN_GRPC_PORT !== 0 && (env.ADMIN_GRPC_PORT === env.GRPC_PORT || env.ADMIN_GRPC_PORT === env.HTTP_PORT)) {
+        fail('ADMIN_GRPC_PORT', 'must differ from GRPC_PORT and HTTP_PORT: the admin service is never served on a public port');
+      }
+      if (env.TLS_CERT_FILE && !env.ADMIN_TLS_CLIENT_CA_FILE && !env.TLS_CLIENT_CA_FILE) {
+        fail('ADMIN_TLS_CLIENT_CA_FILE', 'is required with TLS and ADMIN_GRPC_PORT: the admin port takes only clients with certificates');
+      }
+    }
   });
 
 export type Config = z.infer<typeof schema> & {
@@ -172,7 +209,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
-/** TLS_* apply to both ports; the files are read once, at start. */
+/** The admin port's TLS: the server's certificate, and client certificates always required when there is TLS. */
+export function readAdminTlsMaterial(config: Config): TlsMaterial | undefined {
+  const tls = readTlsMaterial(config);
+  if (!tls) return undefined;
+  const clientCaFile = config.ADMIN_TLS_CLIENT_CA_FILE ?? config.TLS_CLIENT_CA_FILE;
+  if (!clientCaFile) throw new ConfigError('invalid configuration: ADMIN_TLS_CLIENT_CA_FILE is required with TLS and ADMIN_GRPC_PORT');
+  return { ...tls, clientCa: readFileSync(clientCaFile) };
+}
+
+/** TLS_* apply to both public ports; the files are read once, at start. */
 export function readTlsMaterial(config: Config): TlsMaterial | undefined {
   if (!config.TLS_CERT_FILE || !config.TLS_KEY_FILE) return undefined;
   return {

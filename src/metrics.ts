@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuthEvents, LoginMethod, LoginOutcome, RevokeReason, TokenKind } from './core/events.js';
+import type { AuthEvents, LoginMethod, LoginOutcome, RehashOutcome, RevokeReason, SessionRevokeReason, TokenKind, VerificationEvent } from './core/events.js';
 
 /**
  * Every metric of the service, on its own registry. Labels hold only names chosen by the code
@@ -66,6 +66,27 @@ export class Metrics implements AuthEvents {
     registers: [this.registry],
   });
 
+  readonly sessionsRevokedTotal = new Counter({
+    name: 'auth_sessions_revoked_total',
+    help: 'Sessions ended otherwise than by a logout or a password change (their owner, the idle timeout, an administrator, their user deleted) by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly passwordRehashesTotal = new Counter({
+    name: 'auth_password_rehashes_total',
+    help: 'Password hashes made again at login because the stored one was weaker, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly emailVerificationsTotal = new Counter({
+    name: 'auth_email_verifications_total',
+    help: 'Email verification events: tokens sent, requests over the limit, emails confirmed, confirmations refused',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
   readonly tokenCacheLookups = new Counter({
     name: 'auth_token_cache_lookups_total',
     help: 'Token lookups answered by the token cache (hit) or passed to the database (miss)',
@@ -87,5 +108,17 @@ export class Metrics implements AuthEvents {
 
   tokensRevoked(reason: RevokeReason, count: number): void {
     this.tokensRevokedTotal.inc({ reason }, count);
+  }
+
+  sessionsRevoked(reason: SessionRevokeReason, count: number): void {
+    this.sessionsRevokedTotal.inc({ reason }, count);
+  }
+
+  passwordRehashed(outcome: RehashOutcome): void {
+    this.passwordRehashesTotal.inc({ outcome });
+  }
+
+  emailVerification(event: VerificationEvent): void {
+    this.emailVerificationsTotal.inc({ event });
   }
 }

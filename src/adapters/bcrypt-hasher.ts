@@ -1,9 +1,16 @@
 import { availableParallelism } from 'node:os';
+import bcrypt from 'bcrypt';
 import { Piscina } from 'piscina';
 import type { CallOptions } from '../core/call.js';
 import type { PasswordHasher } from '../core/ports.js';
 import type { HashJob } from './bcrypt-worker.js';
 import { HashQueue } from './hash-queue.js';
+
+/**
+ * The prefix bcrypt writes today. `$2a$` (bcryptjs, LoopBack, older libraries), `$2y$` (PHP) and
+ * `$2x$` hash the same way for the passwords accepted here, but are not what a new hash would be.
+ */
+const CURRENT_PREFIX = '$2b$';
 
 /** The worker module beside this one: .ts when the tests run the sources, .js once built. */
 const WORKER = new URL(`./bcrypt-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
@@ -46,6 +53,9 @@ export async function createBcryptHasher({ cost, maxQueued, threads = availableP
       await verify(password, dummyHash, call);
       return false;
     },
+    // getRounds reads the cost field; it throws only for a string that is no bcrypt hash, which no
+    // password matches, so such a hash is never the subject of a rehash.
+    needsRehash: (digest) => !digest.startsWith(CURRENT_PREFIX) || bcrypt.getRounds(digest) < cost,
     close: () => pool.destroy(),
   };
 }

@@ -1,6 +1,12 @@
 import { createUser, type CreateUserInput } from './accounts/create-user.js';
 import { deleteUser } from './accounts/delete-user.js';
+import { confirmEmail, requestEmailVerification, requestEmailVerificationById } from './accounts/email-verification.js';
 import { getUser } from './accounts/get-user.js';
+import type { AdminUser } from './admin/admin-user.js';
+import { deleteUser as deleteAnyUser } from './admin/delete-user.js';
+import { disableUser, enableUser } from './admin/disable.js';
+import { findUser, getUser as getAnyUser } from './admin/lookup.js';
+import { revokeUserSessions } from './admin/revoke-sessions.js';
 import type { PublicUser } from './accounts/public-user.js';
 import { updateUser, type UserUpdate } from './accounts/update-user.js';
 import type { CallOptions } from './call.js';
@@ -22,7 +28,9 @@ import { changePassword } from './passwords/change.js';
 import { resetPassword } from './passwords/reset.js';
 import { setPassword } from './passwords/set.js';
 import { login, type LoginInput, type LoginResult } from './sessions/login.js';
+import { listSessions, type Session } from './sessions/list-sessions.js';
 import { logout } from './sessions/logout.js';
+import { revokeSession } from './sessions/revoke-session.js';
 import { validateToken, type ValidateInput, type Validation } from './sessions/validate.js';
 
 /** The use cases as the transports call them. Each resolves with its result or rejects with an AuthError. */
@@ -45,15 +53,30 @@ export interface AuthCore {
   linkExternalIdentity(accessToken: string, provider: string, redirectUri: string): Promise<BegunLogin>;
   listExternalIdentities(accessToken: string): Promise<LinkedIdentity[]>;
   unlinkExternalIdentity(accessToken: string, provider: string, subject: string): Promise<void>;
+  /** The caller's live sessions; with `ownerId`, only if the token is that user's (AUTHORIZATION_REQUIRED otherwise). */
+  listSessions(accessToken: string, ownerId?: string): Promise<Session[]>;
+  /** Ends one of the caller's sessions; `ownerId` as for listSessions. */
+  revokeSession(accessToken: string, sessionId: string, ownerId?: string): Promise<void>;
+  /** Sends a fresh verification token to the account's unverified email; resolves whether or not there is one. */
+  requestEmailVerification(email: string, realm?: string): Promise<void>;
+  requestEmailVerificationById(userId: string): Promise<void>;
+  confirmEmail(userId: string, token: string): Promise<void>;
 }
 
-/**
- * Binds every use case to its context. While `storeAvailable` says the database is down, calls fail
- * at once (SERVICE_UNAVAILABLE) instead of waiting on the driver; whatever a use case throws leaves
- * as an AuthError, logged once here.
- */
-export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean = () => true): AuthCore {
-  const run = async <T>(useCase: () => Promise<T>): Promise<T> => {
+/** The operators' use cases (AdminService), apart from AuthCore so that no public transport can reach them. */
+export interface AdminCore {
+  getUser(userId: string): Promise<AdminUser>;
+  findUser(input: { email?: string; username?: string; realm?: string }): Promise<AdminUser>;
+  disableUser(userId: string): Promise<{ user: AdminUser; revoked: number }>;
+  enableUser(userId: string): Promise<AdminUser>;
+  /** Answers the tokens revoked with the user. */
+  deleteUser(userId: string): Promise<number>;
+  revokeUserSessions(userId: string): Promise<number>;
+}
+
+/** Runs a use case: refused at once while the database is down; whatever it throws leaves as an AuthError, logged once. */
+function runner(ctx: CoreContext, storeAvailable: () => boolean) {
+  return async <T>(useCase: () => Promise<T>): Promise<T> => {
     try {
       if (!storeAvailable()) throw new StoreUnavailableError(new Error('health check failed'));
       return await useCase();
@@ -64,6 +87,14 @@ export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean =
       throw error;
     }
   };
+}
+
+/**
+ * Binds every use case to its context. While `storeAvailable` says the database is down, calls fail
+ * at once (SERVICE_UNAVAILABLE) instead of waiting on the driver.
+ */
+export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean = () => true): AuthCore {
+  const run = runner(ctx, storeAvailable);
   return {
     login: (input, call) => run(() => login(ctx, input, call)),
     logout: (accessToken, allSessions) => run(() => logout(ctx, accessToken, allSessions)),
@@ -82,5 +113,23 @@ export function createAuthCore(ctx: CoreContext, storeAvailable: () => boolean =
     linkExternalIdentity: (accessToken, provider, redirectUri) => run(() => startLinking(ctx, accessToken, provider, redirectUri)),
     listExternalIdentities: (accessToken) => run(() => listExternalIdentities(ctx, accessToken)),
     unlinkExternalIdentity: (accessToken, provider, subject) => run(() => unlinkExternalIdentity(ctx, accessToken, provider, subject)),
+    listSessions: (accessToken, ownerId) => run(() => listSessions(ctx, accessToken, ownerId)),
+    revokeSession: (accessToken, sessionId, ownerId) => run(() => revokeSession(ctx, accessToken, sessionId, ownerId)),
+    requestEmailVerification: (email, realm) => run(() => requestEmailVerification(ctx, email, realm)),
+    requestEmailVerificationById: (userId) => run(() => requestEmailVerificationById(ctx, userId)),
+    confirmEmail: (userId, token) => run(() => confirmEmail(ctx, userId, token)),
+  };
+}
+
+/** Binds the operators' use cases to their context, as createAuthCore does. */
+export function createAdminCore(ctx: CoreContext, storeAvailable: () => boolean = () => true): AdminCore {
+  const run = runner(ctx, storeAvailable);
+  return {
+    getUser: (userId) => run(() => getAnyUser(ctx, userId)),
+    findUser: (input) => run(() => findUser(ctx, input)),
+    disableUser: (userId) => run(() => disableUser(ctx, userId)),
+    enableUser: (userId) => run(() => enableUser(ctx, userId)),
+    deleteUser: (userId) => run(() => deleteAnyUser(ctx, userId)),
+    revokeUserSessions: (userId) => run(() => revokeUserSessions(ctx, userId)),
   };
 }

@@ -8,6 +8,8 @@ export interface CallOptions {
   deadline?: number;
   /** The caller's network address as the transport saw it; undefined for callers inside the process. */
   clientAddress?: string;
+  /** The caller's user agent (gRPC metadata or HTTP header `user-agent`), as sent. */
+  userAgent?: string;
 }
 
 export const cancelled = (): AuthError => new AuthError(ErrorCode.CANCELLED, 'the caller cancelled or ran out of time');

@@ -4,10 +4,13 @@ export const ErrorCode = {
   INVALID_EMAIL: 'INVALID_EMAIL',
   PASSWORD_REQUIRED: 'PASSWORD_REQUIRED',
   LOGIN_FAILED: 'LOGIN_FAILED',
+  LOGIN_FAILED_EMAIL_NOT_VERIFIED: 'LOGIN_FAILED_EMAIL_NOT_VERIFIED',
   TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
   INVALID_TOKEN: 'INVALID_TOKEN',
   AUTHORIZATION_REQUIRED: 'AUTHORIZATION_REQUIRED',
   INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
+  SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
+  USER_NOT_FOUND: 'USER_NOT_FOUND',
   EMAIL_EXISTS: 'EMAIL_EXISTS',
   USERNAME_EXISTS: 'USERNAME_EXISTS',
   SIGNUP_CLOSED: 'SIGNUP_CLOSED',
@@ -37,6 +40,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export type ErrorKind =
   | 'invalid-argument'
   | 'unauthenticated'
+  | 'not-found'
   | 'already-exists'
   | 'permission-denied'
   | 'not-found'
@@ -52,10 +56,13 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
   INVALID_EMAIL: 'invalid-argument',
   PASSWORD_REQUIRED: 'invalid-argument',
   LOGIN_FAILED: 'unauthenticated',
+  LOGIN_FAILED_EMAIL_NOT_VERIFIED: 'unauthenticated',
   TOO_MANY_ATTEMPTS: 'resource-exhausted',
   INVALID_TOKEN: 'unauthenticated',
   AUTHORIZATION_REQUIRED: 'unauthenticated',
   INSUFFICIENT_SCOPE: 'permission-denied',
+  SESSION_NOT_FOUND: 'not-found',
+  USER_NOT_FOUND: 'not-found',
   EMAIL_EXISTS: 'already-exists',
   USERNAME_EXISTS: 'already-exists',
   SIGNUP_CLOSED: 'permission-denied',
@@ -89,13 +96,20 @@ export class AuthError extends Error {
   readonly kind: ErrorKind;
   /** For TOO_MANY_ATTEMPTS (a login lock or the sign-up limit) and SERVICE_OVERLOADED: how long the caller should wait. */
   readonly retryAfterMs: number | undefined;
+  /** Facts the caller may act on, safe to show (LOGIN_FAILED_EMAIL_NOT_VERIFIED: the userId, as LoopBack gives it). */
+  readonly details: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { retryAfterMs?: number; details?: Readonly<Record<string, string>>; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AuthError';
     this.code = code;
     this.kind = kindOf[code];
     this.retryAfterMs = options.retryAfterMs;
+    this.details = options.details;
   }
 }
 

@@ -11,21 +11,42 @@ export interface PasswordHasher {
   verify(password: string, hash: string, call?: CallOptions): Promise<boolean>;
   /** Spends the time of a verify against a hash no password matches, for unknown users. */
   verifyNothing(password: string, call?: CallOptions): Promise<false>;
+  /** Whether a stored hash is weaker than what hash() makes now (a lower cost, an older format). */
+  needsRehash(hash: string): boolean;
 }
 
-/** What a user needs to finish a password reset; the token is a secret and is never logged in production. */
-export interface PasswordReset {
+/** A single-use token for a user's email: a password reset or an email verification. */
+interface TokenDelivery {
   email: string;
   userId: string;
   realm: string;
+  /** A secret: it reaches the user only through the notifier, and is never logged in production. */
   token: string;
   expiresAt: Date;
 }
 
-/** The one way a reset token leaves the service. */
-export interface ResetNotifier {
-  /** Never throws: failures are logged (without the token). */
-  notify(reset: PasswordReset): Promise<void>;
+/** An account that changed: disabled or enabled by an operator, deleted by an operator or its owner. */
+interface AccountChange {
+  email: string;
+  userId: string;
+  realm: string;
+}
+
+/** What the notifier hears of, by type; each carries what its receiver needs. */
+export type Notice =
+  | ({ type: 'password-reset' } & TokenDelivery)
+  | ({ type: 'email-verification' } & TokenDelivery)
+  | ({ type: 'user-disabled' } & AccountChange)
+  | ({ type: 'user-enabled' } & AccountChange)
+  | ({ type: 'user-deleted' } & AccountChange);
+
+/** A notice as sent: with an id (a receiver drops repeats by it) and when it happened. */
+export type AuthNotification = Notice & { id: string; occurredAt: Date };
+
+/** The one way tokens for a user's email, and news of accounts, leave the service: a stream of typed events. */
+export interface Notifier {
+  /** Never throws: failures are logged (without the token). A retried delivery keeps the event's id. */
+  notify(notification: AuthNotification): Promise<void>;
 }
 
 /**

@@ -46,14 +46,22 @@ describe('deploy/k8s manifests', () => {
   before(async () => {
     const result = await validate(MANIFESTS);
     assert.equal(result.code, 0, `schema validation failed:\n${result.report}`);
-    assert.match(result.report, /Summary: 5 resources valid, 0 invalid/);
+    assert.match(result.report, /Summary: 6 resources valid, 0 invalid/);
     docs = result.docs;
   });
 
   it('pass the schema of the built-in Kubernetes kinds (strict: no undeclared fields, right types)', () => {
     assert.deepEqual(
       docs.map((doc) => `${doc.apiVersion} ${doc.kind}`).sort(),
-      ['apps/v1 Deployment', 'kustomize.config.k8s.io/v1beta1 Kustomization', 'policy/v1 PodDisruptionBudget', 'v1 ConfigMap', 'v1 Secret', 'v1 Service'],
+      [
+        'apps/v1 Deployment',
+        'kustomize.config.k8s.io/v1beta1 Kustomization',
+        'networking.k8s.io/v1 NetworkPolicy',
+        'policy/v1 PodDisruptionBudget',
+        'v1 ConfigMap',
+        'v1 Secret',
+        'v1 Service',
+      ],
     );
   });
 
@@ -181,7 +189,7 @@ describe('deploy/k8s manifests', () => {
     for (const value of Object.values(secret.stringData as Record<string, string>)) assert.match(value, /REPLACE/);
     const kustomization = one('Kustomization');
     assert.ok(!kustomization.resources.includes('secret.example.yaml'));
-    assert.deepEqual([...kustomization.resources].sort(), ['configmap.yaml', 'deployment.yaml', 'pdb.yaml', 'service.yaml']);
+    assert.deepEqual([...kustomization.resources].sort(), ['configmap.yaml', 'deployment.yaml', 'networkpolicy.yaml', 'pdb.yaml', 'service.yaml']);
   });
 
   it('Service: grpc (appProtocol grpc) and http ports, selecting the Deployment', () => {
@@ -198,6 +206,34 @@ describe('deploy/k8s manifests', () => {
     assert.equal(http?.targetPort, 'http');
     const containerPorts = deployment.spec.template.spec.containers[0].ports.map((port: Doc) => port.name);
     assert.ok(containerPorts.includes('grpc') && containerPorts.includes('http'), 'target ports exist on the container');
+  });
+
+  it('AdminService: on its own port, in the cluster only, reachable only from labelled pods of the namespace', () => {
+    const deployment = one('Deployment');
+    const container = deployment.spec.template.spec.containers[0];
+    const adminPort = container.ports.find((port: Doc) => port.name === 'admin');
+    assert.equal(String(adminPort?.containerPort), one('ConfigMap').data.ADMIN_GRPC_PORT);
+    const service = one('Service');
+    assert.equal(service.spec.type, 'ClusterIP');
+    assert.equal(service.spec.ports.find((port: Doc) => port.name === 'admin')?.targetPort, 'admin');
+
+    const policy = one('NetworkPolicy');
+    assert.deepEqual(policy.spec.podSelector.matchLabels, deployment.spec.selector.matchLabels);
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
+    const rulesFor = (name: string) => policy.spec.ingress.filter((rule: Doc) => rule.ports.some((port: Doc) => port.port === name));
+    const [adminRule, ...others] = rulesFor('admin');
+    assert.equal(others.length, 0, 'one rule opens the admin port');
+    assert.deepEqual(adminRule.from, [{ podSelector: { matchLabels: { 'auth-service-admin': 'true' } } }], 'only labelled pods of this namespace');
+    for (const name of ['grpc', 'http']) {
+      const [open] = rulesFor(name);
+      assert.equal(open?.from, undefined, `${name} is open to every caller`);
+      assert.ok(!open.ports.some((port: Doc) => port.port === 'admin'), 'the open rule does not include the admin port');
+    }
+    // The configuration production runs with serves the admin service (plaintext inside the policy, or mTLS with TLS).
+    assert.equal(
+      loadConfig({ NODE_ENV: 'production', ...one('ConfigMap').data, MONGODB_URI: 'mongodb://m', RESET_WEBHOOK_SECRET: 's' }).ADMIN_GRPC_PORT,
+      50052,
+    );
   });
 
   it('PodDisruptionBudget: minAvailable 1, below the replica count, selecting the Deployment', () => {

@@ -78,6 +78,7 @@ async function startGateway(env: Record<string, string> = {}, protocol = 'http')
     metrics: new Metrics(),
     isReady: () => state.ready,
     isDraining: () => state.draining,
+    confirmRedirectOrigins: [],
   });
   const port = await http.listen();
   const gateway = { base: `${protocol}://127.0.0.1:${port}`, http, store, logs, state };

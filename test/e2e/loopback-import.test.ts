@@ -13,8 +13,10 @@ import { after, before, describe, test } from 'node:test';
 import { MongoClient, ObjectId } from 'mongodb';
 import { fingerprint } from '../../src/core/migration/duplicate-sieve.js';
 import { identityKey, type ImportReport } from '../../src/core/migration/import-loopback.js';
+import { grpcurl } from '../support/grpc-tools.js';
 import { startLoopBack } from '../support/loopback.js';
 import { startMongo, type MongoHandle } from '../support/mongo.js';
+import { freePort } from '../support/net.js';
 import { startServer, type ServerProcess } from '../support/server-process.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -98,6 +100,7 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
   let mongo: MongoHandle;
   let admin: MongoClient;
   let server: ServerProcess | undefined;
+  let adminAddress = '';
   let seeded: Seeded;
   const loopbackDb = `lb_${Math.random().toString(36).slice(2, 10)}`;
   let targetDb: string;
@@ -167,7 +170,9 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
   });
 
   test('the same passwords log in here, by email in any case, by username, in their realm', async () => {
-    server = await startServer(env);
+    const adminPort = await freePort();
+    adminAddress = `127.0.0.1:${adminPort}`;
+    server = await startServer({ ...env, ADMIN_GRPC_PORT: String(adminPort) });
     for (const body of [
       { email: 'ann.lee@example.com', password: seeded.ann.password },
       { email: '  ANN.LEE@example.com ', password: seeded.ann.password },
@@ -208,6 +213,24 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
     assert.equal((await validate(seeded.dana.newerToken.id)).active, false);
   });
 
+  test('the imported tokens are sessions of their users, named by session ids, used as of the import', async () => {
+    assert.ok(server);
+    const [token] = seeded.ann.tokens;
+    assert.ok(token);
+    const answer = await fetch(`${server.httpUrl}/api/users/${seeded.ann.id}/accessTokens`, { headers: { authorization: token.id } });
+    assert.equal(answer.status, 200);
+    const sessions = (await answer.json()) as Array<{ id: string; userId: string; created: string; lastUsed: string; current: boolean }>;
+    for (const session of sessions) {
+      assert.match(session.id, /^[0-9a-f]{32}$/);
+      assert.equal(session.userId, seeded.ann.id);
+    }
+    // Besides the sessions of her logins here, those LoopBack issued.
+    const imported = sessions.filter((session) => seeded.ann.tokens.some((t) => t.created === session.created));
+    assert.equal(imported.length, seeded.ann.tokens.length);
+    for (const session of imported) assert.ok(Date.parse(session.lastUsed) > Date.parse(session.created), 'LoopBack keeps no last use: the import is the first');
+    assert.equal(sessions.filter((session) => session.current).length, 1);
+  });
+
   test('nothing stores a LoopBack token in clear', async () => {
     const stored = JSON.stringify(await snapshot());
     for (const token of [...seeded.ann.tokens, seeded.bob.eternal, seeded.hana.token]) assert.ok(!stored.includes(token.id));
@@ -223,15 +246,24 @@ describe('import-loopback: LoopBack 3 users and sessions move over', () => {
   });
 
   test('a second run changes nothing, and brings back no session revoked here', async () => {
+    // An operator disables bob here: his LoopBack session goes, and must not come back.
+    const disabled = await grpcurl(adminAddress, ['auth.v1.AdminService/DisableUser'], { user_id: seeded.bob.id });
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.equal((await validate(seeded.bob.eternal.id)).active, false);
     const before = await snapshot();
     const run = await runImport(env, ['--from', from, '--json']);
     assert.equal(run.code, 1, run.stderr);
     const report = JSON.parse(run.stdout) as ImportReport;
     assert.deepEqual(report.users, { imported: 0, present: 8 });
-    assert.deepEqual(report.tokens, { imported: 0, present: 3 });
+    // Ann's $2a$ hash was replaced at her login here (a rehash, not a new password): her sessions stay.
+    const annHere = await admin.db(targetDb).collection<{ _id: string; passwordHash: string }>('users').findOne({ _id: seeded.ann.id });
+    assert.match(String(annHere?.passwordHash), /^\$2b\$/);
+    assert.deepEqual(report.tokens, { imported: 0, present: 2 });
     assert.equal(report.skippedTokens.passwordChangedHere, 2, "hana's session and her used reset token");
+    assert.equal(report.skippedTokens.userDisabledHere, 1, "bob's session");
     assert.deepEqual(await snapshot(), before);
     assert.equal((await validate(seeded.hana.token.id)).active, false);
+    assert.equal((await validate(seeded.bob.eternal.id)).active, false);
   });
 
   test('--on-duplicate=most-recent imports the user who logged in last, with their sessions', async () => {

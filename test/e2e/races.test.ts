@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
+import { MongoClient } from 'mongodb';
 import { errorDetails, type Client } from '../support/grpc-client.js';
 import { startMongo } from '../support/mongo.js';
 import { startReplicas, type Replicas } from '../support/replicas.js';
@@ -14,11 +15,13 @@ describe('two service processes on one database', () => {
   let mongo: Awaited<ReturnType<typeof startMongo>>;
   let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
   let replicas: Replicas;
+  let database: MongoClient;
   let a: Client;
   let b: Client;
 
   before(async () => {
     mongo = await startMongo();
+    database = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 5000 });
     webhook = await startWebhookReceiver();
     // A lock that outlasts a slow machine's storm, so that "locked afterwards" is not a race with its end.
     const env = { MONGODB_URI: mongo.uri, MONGODB_DB: mongo.dbName, RESET_WEBHOOK_URL: webhook.url, RESET_WEBHOOK_SECRET: 'secret', LOGIN_LOCK_BASE_MS: '60000' };
@@ -27,6 +30,7 @@ describe('two service processes on one database', () => {
   });
 
   after(async () => {
+    await database.close();
     await replicas.stop();
     await webhook.close();
     await mongo.stop();
@@ -117,6 +121,35 @@ describe('two service processes on one database', () => {
       assert.ok((errorDetails(err).retryDelaySeconds ?? 0) >= 1);
       return true;
     });
+  });
+
+  it('rehashes an older bcrypt hash once when two logins on two processes (gRPC and REST) race', async () => {
+    const { user } = await a.createUser({ email: 'rehash@example.com', username: '', password: PASSWORD, realm: '' });
+    const users = database.db(mongo.dbName).collection<{ _id: string; passwordHash: string }>('users');
+    const stored = async () => (await users.findOne({ _id: user?.id ?? '' }))?.passwordHash ?? '';
+    // As LoopBack and bcryptjs wrote it: the same hash under the older $2a$ prefix.
+    await users.updateOne({ _id: user?.id ?? '' }, { $set: { passwordHash: (await stored()).replace(/^\$2b\$/, '$2a$') } });
+    const rehashes = async () => {
+      let total = 0;
+      for (const server of replicas.servers) {
+        const text = await (await fetch(`${server.httpUrl}/metrics`)).text();
+        total += Number(/^auth_password_rehashes_total\{outcome="stored"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+      }
+      return total;
+    };
+    const restLogin = () =>
+      fetch(`${replicas.servers[1].httpUrl}/api/users/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'rehash@example.com', password: PASSWORD }),
+      });
+    const [grpcAnswer, restAnswer] = await Promise.all([a.login(loginRequest('rehash@example.com')), restLogin()]);
+    assert.ok(grpcAnswer.accessToken?.id);
+    assert.equal(restAnswer.status, 200);
+    assert.match(await stored(), /^\$2b\$04\$/);
+    assert.equal(await rehashes(), 1);
+    assert.ok((await b.login(loginRequest('rehash@example.com'))).accessToken?.id);
+    assert.equal(await rehashes(), 1);
   });
 
   it('never lets a token survive a logout that raced its validation', async () => {

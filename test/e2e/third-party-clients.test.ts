@@ -15,10 +15,14 @@ async function call(address: string, method: string, data: object, headers: stri
 
 const RPCS = [
   'ChangePassword',
+  'ConfirmEmail',
   'CreateUser',
+  'ListSessions',
   'Login',
   'Logout',
+  'RequestEmailVerification',
   'ResetPassword',
+  'RevokeSession',
   'SetPassword',
   'ValidateToken',
   'StartExternalLogin',
@@ -63,7 +67,7 @@ function suite(storeName: 'memory' | 'mongodb'): void {
         assert.ok(services.some((name) => /^grpc\.reflection\.v1(alpha)?\.ServerReflection$/.test(name)), result.stdout);
       });
 
-      it('grpcurl describe shows all thirteen RPCs, and the messages with their proto field names', async () => {
+      it('grpcurl describe shows every RPC, and the messages with their proto field names', async () => {
         const service = await grpcurl(address, ['describe', 'auth.v1.AuthService']);
         assert.equal(service.code, 0, service.stderr);
         assert.match(service.stdout, /auth\.v1\.AuthService is a service/);

@@ -292,6 +292,11 @@ const GRPC_FIELDS: Record<Rpc, ReadonlyArray<[no: number, kind: GrpcFieldKind]>>
   CreateUser: [[1, { role: 'email' }], [2, { role: 'username' }], [3, { role: 'password' }], [4, { role: 'realm' }]],
   SetPassword: [[1, { role: 'token' }], [2, { role: 'password' }]],
   ChangePassword: [[1, { role: 'token' }], [2, { role: 'password' }], [3, { role: 'password' }]],
+  ListSessions: [[1, { role: 'token' }]],
+  // Session and user ids are fuzzed as tokens are: references to real tokens, their forms, and junk.
+  RevokeSession: [[1, { role: 'token' }], [2, { role: 'token' }]],
+  RequestEmailVerification: [[1, { role: 'email' }], [2, { role: 'realm' }]],
+  ConfirmEmail: [[1, { role: 'token' }], [2, { role: 'token' }]],
 };
 const RPCS = Object.keys(GRPC_FIELDS) as Rpc[];
 
@@ -683,6 +688,20 @@ function describeFuzz(storeName: string, startStore: () => Promise<StoreEnv>): v
         }
         case 'SetPassword':
           assert.fail(`SetPassword succeeded, yet the fuzz holds no reset token: ${where}`);
+          break;
+        case 'RevokeSession':
+          assert.fail(`RevokeSession succeeded, yet the fuzz holds no session id: ${where}`);
+          break;
+        case 'ConfirmEmail':
+          assert.fail(`ConfirmEmail succeeded, yet the fuzz holds no verification token: ${where}`);
+          break;
+        case 'ListSessions': {
+          explainToken(tokenCandidates, where);
+          const sessions = (response as unknown as { sessions: { current: boolean }[] }).sessions;
+          assert.equal(sessions.filter((session) => session.current).length, 1, `one current session: ${where}`);
+          break;
+        }
+        case 'RequestEmailVerification':
           break;
         case 'CreateUser': {
           const user = response.user as unknown as { id: string; email: string; username: string; realm: string };

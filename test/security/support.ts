@@ -13,7 +13,11 @@ import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { MongoClient } from 'mongodb';
 import {
   ChangePasswordResponse,
+  ConfirmEmailResponse,
   CreateUserResponse,
+  ListSessionsResponse,
+  RequestEmailVerificationResponse,
+  RevokeSessionResponse,
   LoginResponse,
   LogoutResponse,
   ResetPasswordResponse,
@@ -77,6 +81,7 @@ export const CONTRACT_CODES = [
   'INVALID_PASSWORD',
   'INVALID_TTL',
   'INVALID_ARGUMENT',
+  'SESSION_NOT_FOUND',
 ] as const;
 export type ContractCode = (typeof CONTRACT_CODES)[number];
 
@@ -96,6 +101,7 @@ const GRPC_STATUS_OF: Record<ContractCode, status> = {
   INVALID_PASSWORD: status.INVALID_ARGUMENT,
   INVALID_TTL: status.INVALID_ARGUMENT,
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  SESSION_NOT_FOUND: status.NOT_FOUND,
 };
 
 /** The REST status of each code, plus the HTTP layer's own codes (unreadable body, size, media type, route, timeout, headers). */
@@ -114,6 +120,7 @@ const REST_STATUS_OF: Record<string, number> = {
   INVALID_PASSWORD: 400,
   INVALID_TTL: 400,
   INVALID_ARGUMENT: 400,
+  SESSION_NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_FOUND: 404,
@@ -121,7 +128,18 @@ const REST_STATUS_OF: Record<string, number> = {
   HEADERS_TOO_LARGE: 431,
 };
 
-export type Rpc = 'Login' | 'Logout' | 'ResetPassword' | 'ValidateToken' | 'CreateUser' | 'SetPassword' | 'ChangePassword';
+export type Rpc =
+  | 'Login'
+  | 'Logout'
+  | 'ResetPassword'
+  | 'ValidateToken'
+  | 'CreateUser'
+  | 'SetPassword'
+  | 'ChangePassword'
+  | 'ListSessions'
+  | 'RevokeSession'
+  | 'RequestEmailVerification'
+  | 'ConfirmEmail';
 
 /**
  * The codes each use case can answer, whatever its input (TOO_MANY_ATTEMPTS is Login's throttle and
@@ -136,6 +154,10 @@ export const CODES_OF: Record<Rpc, readonly ContractCode[]> = {
   CreateUser: ['SIGNUP_CLOSED', 'INVALID_EMAIL', 'INVALID_ARGUMENT', 'PASSWORD_REQUIRED', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'TOO_MANY_ATTEMPTS', 'EMAIL_EXISTS', 'USERNAME_EXISTS'],
   SetPassword: ['PASSWORD_REQUIRED', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'INVALID_TOKEN'],
   ChangePassword: ['INVALID_TOKEN', 'PASSWORD_REQUIRED', 'PASSWORD_TOO_SHORT', 'PASSWORD_TOO_LONG', 'INVALID_PASSWORD'],
+  ListSessions: ['INVALID_TOKEN'],
+  RevokeSession: ['INVALID_TOKEN', 'INVALID_ARGUMENT', 'SESSION_NOT_FOUND'],
+  RequestEmailVerification: ['INVALID_EMAIL', 'INVALID_ARGUMENT'],
+  ConfirmEmail: ['INVALID_ARGUMENT', 'INVALID_TOKEN'],
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -340,6 +362,10 @@ export const RESPONSE_DECODERS: Record<Rpc, (bytes: Uint8Array) => unknown> = {
   CreateUser: (b) => CreateUserResponse.decode(b),
   SetPassword: (b) => SetPasswordResponse.decode(b),
   ChangePassword: (b) => ChangePasswordResponse.decode(b),
+  ListSessions: (b) => ListSessionsResponse.decode(b),
+  RevokeSession: (b) => RevokeSessionResponse.decode(b),
+  RequestEmailVerification: (b) => RequestEmailVerificationResponse.decode(b),
+  ConfirmEmail: (b) => ConfirmEmailResponse.decode(b),
 };
 
 export interface GrpcOutcome {
@@ -399,7 +425,7 @@ export function checkGrpcOutcome(rpc: Rpc, outcome: GrpcOutcome, messageBytes: n
     return 'MESSAGE_TOO_LARGE';
   }
   assert.ok(
-    [status.INVALID_ARGUMENT, status.UNAUTHENTICATED, status.ALREADY_EXISTS, status.PERMISSION_DENIED, status.RESOURCE_EXHAUSTED].includes(err.code),
+    [status.INVALID_ARGUMENT, status.UNAUTHENTICATED, status.ALREADY_EXISTS, status.PERMISSION_DENIED, status.RESOURCE_EXHAUSTED, status.NOT_FOUND].includes(err.code),
     `status outside the table: ${where}`,
   );
   const { reason, domain } = errorDetails(err);
@@ -526,7 +552,8 @@ export async function snapshotKnown(mongo: { uri: string; dbName: string }, know
     const tokens = new Map<string, unknown>();
     for (const user of known) {
       users.set(user.id, await db.collection('users').findOne({ _id: user.id as never }));
-      tokens.set(user.id, await db.collection('accessTokens').findOne({ _id: tokenHash(user.token) as never }));
+      // Using a token records its use: everything else of it must stay as it was.
+      tokens.set(user.id, await db.collection('accessTokens').findOne({ _id: tokenHash(user.token) as never }, { projection: { lastUsed: 0 } }));
     }
     return { users, tokens };
   } finally {
@@ -534,8 +561,8 @@ export async function snapshotKnown(mongo: { uri: string; dbName: string }, know
   }
 }
 
-const USER_FIELDS = new Set(['_id', 'realm', 'email', 'username', 'usernameKey', 'passwordHash', 'emailVerified', 'created']);
-const TOKEN_FIELDS = new Set(['_id', 'userId', 'realm', 'scopes', 'created', 'ttlSeconds', 'expiresAt']);
+const USER_FIELDS = new Set(['_id', 'realm', 'email', 'username', 'usernameKey', 'passwordHash', 'passwordChangedAt', 'emailVerified', 'disabled', 'created']);
+const TOKEN_FIELDS = new Set(['_id', 'sessionId', 'userId', 'realm', 'scopes', 'created', 'ttlSeconds', 'expiresAt', 'lastUsed', 'userAgent', 'address']);
 
 /**
  * Every stored user and token has exactly the service's fields with the service's types: no
@@ -552,7 +579,9 @@ export async function assertDocumentsWellFormed(mongo: { uri: string; dbName: st
       for (const key of ['_id', 'realm', 'email', 'usernameKey']) assert.equal(typeof doc[key], 'string', `${key}: ${where}`);
       // Absent only for an account made by an external login.
       for (const key of ['username', 'passwordHash']) if (key in doc) assert.equal(typeof doc[key], 'string', `${key}: ${where}`);
+      if ('passwordChangedAt' in doc) assert.ok(doc.passwordChangedAt instanceof Date, where);
       assert.equal(typeof doc.emailVerified, 'boolean', where);
+      assert.equal(typeof doc.disabled, 'boolean', where);
       assert.ok(doc.created instanceof Date, where);
     }
     const tokens = await db.collection('accessTokens').find({}).toArray();
@@ -561,6 +590,9 @@ export async function assertDocumentsWellFormed(mongo: { uri: string; dbName: st
       assert.deepEqual(Object.keys(doc).filter((key) => !TOKEN_FIELDS.has(key)), [], `unexpected token field: ${where}`);
       assert.match(String(doc._id), /^[0-9a-f]{64}$/, `token ids are hashes: ${where}`);
       assert.equal(typeof doc.userId, 'string', where);
+      assert.match(String(doc.sessionId), /^[0-9a-f]{32}$/, where);
+      assert.ok(doc.lastUsed instanceof Date, where);
+      for (const key of ['userAgent', 'address']) if (key in doc) assert.equal(typeof doc[key], 'string', `${key}: ${where}`);
       assert.ok(Array.isArray(doc.scopes) && doc.scopes.every((scope: unknown) => typeof scope === 'string'), where);
     }
     return { users: users.length, tokens: tokens.length };

@@ -123,7 +123,9 @@ describe('the MongoDB backend on the database', () => {
 
       const doc = await db.collection('accessTokens').findOne({ _id: hash as never });
       assert.ok(doc);
-      assert.deepEqual(Object.keys(doc).sort(), ['_id', 'created', 'expiresAt', 'realm', 'scopes', 'ttlSeconds', 'userId']);
+      assert.deepEqual(Object.keys(doc).sort(), [
+        '_id', 'address', 'created', 'expiresAt', 'lastUsed', 'realm', 'scopes', 'sessionId', 'ttlSeconds', 'userAgent', 'userId',
+      ]);
       assert.ok(!JSON.stringify(doc).includes(plaintext));
       const eternalDoc = await db.collection('accessTokens').findOne({ _id: eternal.hash as never });
       assert.ok(eternalDoc && !('expiresAt' in eternalDoc));

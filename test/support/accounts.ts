@@ -40,6 +40,6 @@ export async function logOut(server: Pick<ServerProcess, 'httpUrl'>, token: stri
 /** A reset token of the account, as the development notifier logs it (no RESET_WEBHOOK_URL). */
 export async function resetToken(server: ServerProcess, account: Account): Promise<string> {
   await post(`${server.httpUrl}/api/users/reset`, { email: account.email, realm: account.realm });
-  const line = await server.waitForLog((entry) => entry.userId === account.userId && typeof entry.resetToken === 'string');
-  return String(line.resetToken);
+  const line = await server.waitForLog((entry) => entry.userId === account.userId && entry.type === 'password-reset' && typeof entry.tokenForDevelopment === 'string');
+  return String(line.tokenForDevelopment);
 }

@@ -6,8 +6,12 @@ import { ErrorInfo, RetryInfo } from '../../src/gen/google/rpc/error_details.js'
 type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: Date }, callback: (err: ServiceError | null, response: Res) => void) => unknown;
 
 /** A promise-returning client over the generated one, with the token optionally sent as metadata. */
-export function connect(address: string) {
-  const client = new AuthServiceClient(address, credentials.createInsecure());
+export function connect(address: string, options: { userAgent?: string } = {}) {
+  const client = new AuthServiceClient(
+    address,
+    credentials.createInsecure(),
+    options.userAgent === undefined ? {} : { 'grpc.primary_user_agent': options.userAgent },
+  );
   const call =
     <Req, Res>(method: Unary<Req, Res>) =>
     (request: Req, options: { authorization?: string; deadlineMs?: number } = {}): Promise<Res> => {
@@ -34,6 +38,10 @@ export function connect(address: string) {
     linkExternalIdentity: call(client.linkExternalIdentity),
     listExternalIdentities: call(client.listExternalIdentities),
     unlinkExternalIdentity: call(client.unlinkExternalIdentity),
+    listSessions: call(client.listSessions),
+    revokeSession: call(client.revokeSession),
+    requestEmailVerification: call(client.requestEmailVerification),
+    confirmEmail: call(client.confirmEmail),
     close: () => client.close(),
   };
 }

@@ -4,7 +4,7 @@ import { createBcryptHasher, type BcryptHasher } from '../../src/adapters/bcrypt
 import { createAuthCore, type AuthCore } from '../../src/core/auth-core.js';
 import type { AuthPolicy, CoreContext } from '../../src/core/context.js';
 import { ignoreEvents } from '../../src/core/events.js';
-import { noIdentityProviders, type PasswordReset, type ResetNotifier } from '../../src/core/ports.js';
+import { noIdentityProviders, type AuthNotification, type Notifier } from '../../src/core/ports.js';
 import { createMemoryStorage } from '../../src/storage/memory.js';
 import type { Storage } from '../../src/storage/storage.js';
 
@@ -13,11 +13,14 @@ export const testPolicy: AuthPolicy = {
   maxTtlSeconds: 31556926,
   allowEternalTokens: false,
   resetTokenTtlSeconds: 900,
+  emailVerificationRequired: false,
+  verificationTokenTtlSeconds: 86400,
   loginMaxFailures: 5,
   loginLockBaseMs: 1000,
   loginLockMaxMs: 900000,
   resetMaxPerWindow: 3,
   resetWindowMs: 900000,
+  idleTimeoutSeconds: 0,
   maxSessionsPerUser: 100,
   signupOpen: true,
   signupMaxPerWindow: 10,
@@ -34,15 +37,16 @@ export class TestClock {
 }
 
 /** Collects what the service hands the notifier, in place of the webhook. */
-export class CapturingNotifier implements ResetNotifier {
-  readonly sent: PasswordReset[] = [];
-  async notify(reset: PasswordReset): Promise<void> {
-    this.sent.push(reset);
+export class CapturingNotifier implements Notifier {
+  readonly sent: AuthNotification[] = [];
+  async notify(notification: AuthNotification): Promise<void> {
+    this.sent.push(notification);
   }
-  last(): PasswordReset {
-    const reset = this.sent.at(-1);
-    if (!reset) throw new Error('no reset notification was sent');
-    return reset;
+  /** The latest notification of the type (by default, a password reset). */
+  last<T extends AuthNotification['type'] = 'password-reset'>(type: T = 'password-reset' as T): Extract<AuthNotification, { type: T }> {
+    const found = this.sent.findLast((notification): notification is Extract<AuthNotification, { type: T }> => notification.type === type);
+    if (!found) throw new Error(`no ${type} notification was sent`);
+    return found;
   }
 }
 

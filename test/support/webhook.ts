@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 export interface Delivery {
   headers: IncomingHttpHeaders;
   raw: string;
-  body: { email: string; userId: string; realm: string; token: string; expiresAt: string };
+  body: { id: string; type: string; occurredAt: string; email: string; userId: string; realm: string; token: string; expiresAt: string };
 }
 
-/** A local HTTP receiver standing in for the reset webhook. */
+/** A local HTTP receiver standing in for the notification webhook. */
 export async function startWebhookReceiver(respondWith = 204) {
   const deliveries: Delivery[] = [];
   const waiters: Array<() => void> = [];

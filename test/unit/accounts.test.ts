@@ -85,6 +85,7 @@ describe("the owner's account", () => {
     const resetToken = fx.notifier.last().token;
     await assert.rejects(fx.service.deleteUser(strangerSession, user.id), authorizationRequired);
     assert.equal(await fx.service.deleteUser(session, user.id), 1);
+    assert.equal(fx.notifier.last('user-deleted').userId, user.id, "AdminService's DeleteUser and this are one use case");
     for (const token of [session, otherSession]) assert.equal(await isActive(fx, token), false);
     assert.equal((await fx.service.validateToken({ accessToken: resetToken, requiredScopes: ['reset-password'] })).active, false);
     assert.equal(await isActive(fx, strangerSession), true);

@@ -157,3 +157,50 @@ describe('gateway configuration (AUTHZ_*, introspection)', () => {
     }
   });
 });
+
+describe('idle timeout configuration', () => {
+  it('is off by default', () => {
+    assert.equal(policyFrom(loadConfig(base)).idleTimeoutSeconds, 0);
+  });
+
+  it('takes 120 seconds or more; less only in test mode, since last use is written once a minute', () => {
+    assert.equal(policyFrom(loadConfig({ NODE_ENV: 'production', MONGODB_URI: 'mongodb://db', RESET_WEBHOOK_URL: 'https://hooks.example/reset', RESET_WEBHOOK_SECRET: 's', TOKEN_IDLE_TIMEOUT: '120' })).idleTimeoutSeconds, 120);
+    assert.equal(loadConfig({ ...base, TOKEN_IDLE_TIMEOUT: '2' }).TOKEN_IDLE_TIMEOUT, 2);
+    for (const [env, value] of [
+      ['development', '119'],
+      ['development', '-1'],
+      ['development', '1.5'],
+      ['test', 'soon'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ NODE_ENV: env, TOKEN_IDLE_TIMEOUT: value }),
+        (err: Error) => err instanceof ConfigError && /^invalid configuration: TOKEN_IDLE_TIMEOUT [^\n]+$/.test(err.message),
+        `${env}: ${value}`,
+      );
+    }
+  });
+});
+
+describe('admin port configuration', () => {
+  it('is off by default', () => {
+    assert.equal(loadConfig(base).ADMIN_GRPC_PORT, undefined);
+  });
+
+  it('refuses the public ports, and TLS without a CA for admin clients', () => {
+    for (const [env, variable] of [
+      [{ ADMIN_GRPC_PORT: '50051' }, 'ADMIN_GRPC_PORT'],
+      [{ ADMIN_GRPC_PORT: '3000' }, 'ADMIN_GRPC_PORT'],
+      [{ ADMIN_GRPC_PORT: 'x' }, 'ADMIN_GRPC_PORT'],
+      [{ ADMIN_GRPC_PORT: '50052', TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k' }, 'ADMIN_TLS_CLIENT_CA_FILE'],
+      [{ ADMIN_TLS_CLIENT_CA_FILE: 'ca' }, 'ADMIN_TLS_CLIENT_CA_FILE'],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ ...base, ...env }),
+        (err: Error) => err instanceof ConfigError && err.message.startsWith(`invalid configuration: ${variable} `),
+        JSON.stringify(env),
+      );
+    }
+    assert.equal(loadConfig({ ...base, ADMIN_GRPC_PORT: '50052', TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k', TLS_CLIENT_CA_FILE: 'ca' }).ADMIN_GRPC_PORT, 50052);
+    assert.equal(loadConfig({ ...base, ADMIN_GRPC_PORT: '50052', TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k', ADMIN_TLS_CLIENT_CA_FILE: 'ca' }).ADMIN_GRPC_PORT, 50052);
+  });
+});

@@ -166,7 +166,7 @@ describe('external login: the code flow', () => {
     const closed = await setup({ signupOpen: false });
     const email = newEmail();
     // An account made before sign-up closed (or imported).
-    const existing = { id: 'a1'.repeat(12), realm: '', email, username: undefined, passwordHash: undefined, emailVerified: false, created: new Date() };
+    const existing = { id: 'a1'.repeat(12), realm: '', email, username: undefined, passwordHash: undefined, passwordChangedAt: undefined, disabled: false, emailVerified: false, created: new Date() };
     await closed.fixture.store.users.create(existing);
     const account = world.provider.addAccount({ email, email_verified: true });
     const first = await login(closed.core, 'oidc', account);

@@ -27,6 +27,7 @@ function countChecks(fx: ServiceFixture): { checks: number } {
       counter.checks++;
       return ok;
     },
+    needsRehash: (hash) => inner.needsRehash(hash),
   };
   return counter;
 }

@@ -20,6 +20,8 @@ function countingHasher() {
       await bcrypt.compare(password, HASH);
       return false;
     },
+    // Client secrets are never rehashed: their hashes are the operator's file.
+    needsRehash: () => false,
   };
   return { hasher, verifications: () => verifications };
 }

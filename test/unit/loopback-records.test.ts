@@ -17,14 +17,16 @@ const userDoc = (fields: Record<string, unknown>): SourceDocument => ({
 const malformed = (field: string) => (err: unknown) => err instanceof MalformedDocument && err.message.startsWith(`${field}: `);
 
 describe('a LoopBack user as stored here', () => {
-  it('keeps id, hash, username, realm and emailVerified, normalizes the email, dates it by its ObjectId', () => {
+  it('keeps id, hash, username, realm and emailVerified, normalizes the email, dates it by its ObjectId, enabled', () => {
     assert.deepEqual(toUserRecord(userDoc({ username: 'ann', realm: 'tenant-b', emailVerified: true }), '', NOW), {
       id: '6b0dc7f26202bc63234ba507',
       realm: 'tenant-b',
       email: 'ann@example.com',
       username: 'ann',
       passwordHash: HASH,
+      passwordChangedAt: undefined,
       emailVerified: true,
+      disabled: false,
       created: ID_TIME,
     });
   });

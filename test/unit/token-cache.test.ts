@@ -168,6 +168,41 @@ describe('CachingTokenStore', () => {
     assert.equal(await cache.find(t.hash), undefined);
   });
 
+  it('revokes at once through takeSession, and does not cache a lookup in flight meanwhile', async () => {
+    const { inner, cache } = setup();
+    const t = token({ userId: 'me' });
+    await cache.insert(t);
+    await cache.find(t.hash);
+    const held = gate();
+    inner.findGate = held.promise;
+    await cache.find(t.hash); // a hit: answered from the cache
+    const other = token({ userId: 'me' });
+    await cache.insert(other);
+    const lookup = cache.find(other.hash);
+    assert.deepEqual(await cache.takeSession('me', t.sessionId), t);
+    assert.deepEqual(await cache.takeSession('me', other.sessionId), other);
+    held.open();
+    assert.deepEqual(await lookup, other, 'read before the take');
+    inner.findGate = undefined;
+    assert.equal(await cache.find(t.hash), undefined);
+    assert.equal(await cache.find(other.hash), undefined);
+  });
+
+  it('a use recorded through the cache shows in the cached record, which it does not make live again', async () => {
+    const { inner, cache } = setup();
+    const t = token({ userId: 'me' });
+    await cache.insert(t);
+    await cache.find(t.hash);
+    const later = new Date(t.lastUsed.getTime() + 60_000);
+    await cache.touch(t.hash, later);
+    const finds = inner.finds;
+    assert.deepEqual((await cache.find(t.hash))?.lastUsed, later);
+    assert.equal(inner.finds, finds, 'still a hit');
+    assert.equal(await cache.deleteByUser('me'), 1, 'still indexed by user');
+    await cache.touch(t.hash, new Date(later.getTime() + 60_000));
+    assert.equal(await cache.find(t.hash), undefined);
+  });
+
   it('holds at most maxEntries tokens, dropping the least recently used', async () => {
     const { inner, cache } = setup(2);
     const [a, b, c] = [token(), token(), token()];

@@ -5,6 +5,7 @@ import type { CoreContext } from '../context.js';
 import { AuthError, ErrorCode } from '../errors.js';
 import { checkNewPassword } from '../passwords/rules.js';
 import { countSignup } from '../throttle/signup-limit.js';
+import { sendVerification } from './email-verification.js';
 import { normalizeEmail, normalizeRealm, normalizeUsername } from './identity.js';
 import { toPublicUser, type PublicUser } from './public-user.js';
 import { asTakenFieldError } from './unique.js';
@@ -18,7 +19,8 @@ export interface CreateUserInput {
 
 /**
  * CreateUser, the public sign-up: a new account with a password; email (and username, when given)
- * unique in the realm. Refused while sign-up is closed, and beyond the per-address limit.
+ * unique in the realm. Refused while sign-up is closed, and beyond the per-address limit. Where
+ * verification is required, a verification token goes to the notifier.
  */
 export async function createUser(ctx: CoreContext, input: CreateUserInput, call: CallOptions = {}): Promise<PublicUser> {
   if (!ctx.policy.signupOpen) throw new AuthError(ErrorCode.SIGNUP_CLOSED, 'sign-up is closed');
@@ -36,7 +38,9 @@ export async function createUser(ctx: CoreContext, input: CreateUserInput, call:
     email,
     username,
     passwordHash: await ctx.hasher.hash(input.password, call),
+    passwordChangedAt: undefined,
     emailVerified: false,
+    disabled: false,
     created: ctx.now(),
   };
   try {
@@ -44,5 +48,6 @@ export async function createUser(ctx: CoreContext, input: CreateUserInput, call:
   } catch (err) {
     throw asTakenFieldError(err);
   }
+  if (ctx.policy.emailVerificationRequired) await sendVerification(ctx, user, call);
   return toPublicUser(user);
 }

@@ -78,7 +78,14 @@ async function createAccount(
   profile: ExternalProfile,
   account: Pick<UserRecord, 'realm' | 'email' | 'emailVerified' | 'created'>,
 ): Promise<UserRecord> {
-  const user: UserRecord = { id: randomBytes(12).toString('hex'), username: undefined, passwordHash: undefined, ...account };
+  const user: UserRecord = {
+    id: randomBytes(12).toString('hex'),
+    username: undefined,
+    passwordHash: undefined,
+    passwordChangedAt: undefined,
+    disabled: false,
+    ...account,
+  };
   try {
     await ctx.users.create(user);
   } catch (err) {

@@ -2,6 +2,7 @@ import type { UserRecord } from '../../storage/users/port.js';
 import { normalizeRealm } from '../accounts/identity.js';
 import { toPublicUser } from '../accounts/public-user.js';
 import type { CoreContext } from '../context.js';
+import { AuthError, ErrorCode } from '../errors.js';
 import type { LoginMethod } from '../events.js';
 import type { ExternalProfile, IdentityProvider } from '../ports.js';
 import type { LoginResult } from '../sessions/login.js';
@@ -103,6 +104,8 @@ export async function exchangeIdToken(ctx: CoreContext, input: ExchangeIdTokenIn
 
 async function session(ctx: CoreContext, user: UserRecord, ttlSeconds: number, options: SessionOptions): Promise<LoginResult> {
   const token = await openSession(ctx, user, ttlSeconds);
+  // A disabled account, or one deleted meanwhile, gets no session, as a password login gets none.
+  if (!token) throw new AuthError(ErrorCode.LOGIN_FAILED, 'login failed');
   return { token, user: options.includeUser ? toPublicUser(user) : undefined };
 }
 

@@ -1,6 +1,7 @@
-import type { TokenStore } from '../../storage/tokens/port.js';
+import type { TokenRecord, TokenStore } from '../../storage/tokens/port.js';
 import { DuplicateKeyError, type UniqueField, type UserRecord, type UserStore } from '../../storage/users/port.js';
 import type { LoopBackSource, SourceDocument } from '../ports.js';
+import { newSessionId } from '../sessions/session-id.js';
 import { hashToken, isWellFormedToken } from '../sessions/token-format.js';
 import { DuplicateSieve } from './duplicate-sieve.js';
 import { MalformedDocument, readAccessToken, toUserRecord, type LoopBackAccessToken } from './loopback-records.js';
@@ -50,7 +51,7 @@ export type Conflict =
   /** A user whose email or username another user holds here already. */
   | { kind: 'taken-here'; userId: string; field: UniqueField };
 
-export type TokenSkip = 'expired' | 'userNotImported' | 'passwordChangedHere' | 'otherUserModel' | 'unusableToken';
+export type TokenSkip = 'expired' | 'userNotImported' | 'passwordChangedHere' | 'userDisabledHere' | 'otherUserModel' | 'unusableToken';
 
 export interface ImportReport {
   dryRun: boolean;
@@ -109,7 +110,7 @@ class ImportRun {
       dryRun: options.dryRun,
       users: { imported: 0, present: 0 },
       tokens: { imported: 0, present: 0 },
-      skippedTokens: { expired: 0, userNotImported: 0, passwordChangedHere: 0, otherUserModel: 0, unusableToken: 0 },
+      skippedTokens: { expired: 0, userNotImported: 0, passwordChangedHere: 0, userDisabledHere: 0, otherUserModel: 0, unusableToken: 0 },
       conflicts: [],
       invalid: [],
     };
@@ -244,28 +245,35 @@ class ImportRun {
       this.report.skippedTokens[owner.skip]++;
       return;
     }
-    const record = {
+    const record: TokenRecord = {
       hash: hashToken(token.token),
+      sessionId: newSessionId(),
       userId: owner.user.id,
       realm: owner.user.realm,
       scopes: token.scopes,
       created: token.created,
       ttlSeconds: token.ttlSeconds,
       expiresAt: token.expiresAt,
+      // LoopBack keeps no last use: the move counts as one, so that an idle timeout starts from it.
+      lastUsed: this.now,
+      userAgent: undefined,
+      address: undefined,
     };
     const inserted = this.options.dryRun ? (await this.ctx.tokens.find(record.hash)) === undefined : await this.ctx.tokens.insertIfAbsent(record);
     this.report.tokens[inserted ? 'imported' : 'present']++;
   }
 
   /**
-   * A token's user, if they are here (or, in a dry run, would be) as LoopBack has them: not one
-   * whose password has changed here since, which revoked their sessions: a run again must not undo that.
+   * A token's user, if they are here (or, in a dry run, would be): not one whose password has been
+   * set anew here since (a rehash at login is no new password), nor one an operator has disabled
+   * here, both of which revoked their sessions: a run again must not undo that.
    */
   private async ownerHere(ownerDoc: SourceDocument | undefined): Promise<{ user: UserRecord } | { skip: TokenSkip }> {
     const owner = ownerDoc && this.userRecord(ownerDoc, false);
     if (!owner) return { skip: 'userNotImported' };
     const here = await this.ctx.users.findById(owner.id);
-    if (here) return here.passwordHash === owner.passwordHash ? { user: here } : { skip: 'passwordChangedHere' };
+    if (here?.disabled) return { skip: 'userDisabledHere' };
+    if (here) return here.passwordChangedAt === undefined ? { user: here } : { skip: 'passwordChangedHere' };
     return this.options.dryRun && !this.leftOut.has(owner.id) ? { user: owner } : { skip: 'userNotImported' };
   }
 

@@ -83,7 +83,9 @@ export function toUserRecord(doc: SourceDocument, defaultRealm: string, now: Dat
     email: checked('email', () => normalizeEmail(email)),
     username: username === undefined || username === '' ? undefined : checked('username', () => normalizeUsername(username)),
     passwordHash,
+    passwordChangedAt: undefined,
     emailVerified: emailVerified === true,
+    disabled: false,
     // LoopBack 3's User has no `created` (LoopBack 2's had): an ObjectId's own time is when it was made.
     created: optionalDate(doc, 'created') ?? doc.idTime ?? now,
   };

@@ -28,6 +28,6 @@ export async function changePassword(
   );
   if (!ok) throw new AuthError(ErrorCode.INVALID_PASSWORD, 'old password is wrong');
   const passwordHash = await ctx.hasher.hash(newPassword, call);
-  await ctx.users.setPasswordHash(user.id, passwordHash);
+  await ctx.users.setPasswordHash(user.id, passwordHash, ctx.now());
   countRevoked(ctx, 'password-changed', await ctx.tokens.deleteByUser(user.id, token.hash));
 }

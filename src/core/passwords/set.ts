@@ -1,7 +1,7 @@
 import type { CallOptions } from '../call.js';
 import type { CoreContext } from '../context.js';
 import { countRevoked, invalidToken, requireToken } from '../sessions/tokens.js';
-import { RESET_PASSWORD_SCOPE } from './reset.js';
+import { RESET_PASSWORD_SCOPE } from '../sessions/scopes.js';
 import { checkNewPassword } from './rules.js';
 
 /** SetPassword: consumes a reset token, sets the new password and revokes every token of the user. */
@@ -12,6 +12,6 @@ export async function setPassword(ctx: CoreContext, resetToken: string, newPassw
   // The atomic take is what makes the token single-use: of two concurrent calls, one gets it.
   if (!(await ctx.tokens.take(token.hash))) throw invalidToken();
   countRevoked(ctx, 'reset-used', 1);
-  await ctx.users.setPasswordHash(token.userId, passwordHash);
+  await ctx.users.setPasswordHash(token.userId, passwordHash, ctx.now());
   countRevoked(ctx, 'password-set', await ctx.tokens.deleteByUser(token.userId));
 }

@@ -32,7 +32,7 @@ export async function validateToken(ctx: CoreContext, input: ValidateInput): Pro
   let user: PublicUser | undefined;
   if (input.includeUser) {
     const record = await ctx.users.findById(token.userId);
-    if (!record) return INACTIVE;
+    if (!record || record.disabled) return INACTIVE;
     user = toPublicUser(record);
   }
   return {

@@ -81,6 +81,25 @@ export class CachingTokenStore implements TokenStore {
     }
   }
 
+  async takeSession(userId: string, sessionId: string): Promise<TokenRecord | undefined> {
+    // Its hash is known only once taken: lookups in flight meanwhile do not cache what they read.
+    this.revoke([]);
+    const taken = await this.inner.takeSession(userId, sessionId);
+    this.revoke(taken ? [taken.hash] : []);
+    return taken;
+  }
+
+  listByUser(userId: string): Promise<TokenRecord[]> {
+    return this.inner.listByUser(userId);
+  }
+
+  async touch(hash: string, at: Date): Promise<void> {
+    await this.inner.touch(hash, at);
+    // The cached record is replaced, never mutated: callers may hold it.
+    const cached = this.cache.peek(hash);
+    if (cached && cached.lastUsed < at) this.cache.set(hash, { ...cached, lastUsed: at }, { noUpdateTTL: true, noDisposeOnSet: true });
+  }
+
   async deleteByUser(userId: string, keepHash?: string): Promise<number> {
     const cachedOfUser = () => [...(this.hashesByUser.get(userId) ?? [])].filter((hash) => hash !== keepHash);
     this.revoke(cachedOfUser());

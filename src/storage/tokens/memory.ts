@@ -4,7 +4,10 @@ import type { TokenRecord, TokenStore } from './port.js';
 export const newestFirst = (a: TokenRecord, b: TokenRecord): number =>
   b.created.getTime() - a.created.getTime() || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
 
-/** Tokens in maps, lost on restart; each method is atomic (one turn of the event loop). */
+/**
+ * Tokens in maps, lost on restart; each method is atomic (one turn of the event loop). Records are
+ * replaced, never mutated, so they are handed out without copying.
+ */
 export class MemoryTokenStore implements TokenStore {
   private readonly tokens = new Map<string, TokenRecord>();
   /** userId → hashes of its tokens, so that per-user operations cost the user's tokens, not everyone's. */
@@ -27,8 +30,18 @@ export class MemoryTokenStore implements TokenStore {
     return this.tokens.get(hash);
   }
 
+  async listByUser(userId: string): Promise<TokenRecord[]> {
+    return this.ofUser(userId);
+  }
+
   async take(hash: string): Promise<TokenRecord | undefined> {
     const token = this.tokens.get(hash);
+    if (token) this.remove(token);
+    return token;
+  }
+
+  async takeSession(userId: string, sessionId: string): Promise<TokenRecord | undefined> {
+    const token = this.ofUser(userId).find((candidate) => candidate.sessionId === sessionId);
     if (token) this.remove(token);
     return token;
   }
@@ -48,6 +61,11 @@ export class MemoryTokenStore implements TokenStore {
     const excess = this.ofUser(userId).sort(newestFirst).slice(keep);
     for (const token of excess) this.remove(token);
     return excess.map((token) => token.hash);
+  }
+
+  async touch(hash: string, at: Date): Promise<void> {
+    const token = this.tokens.get(hash);
+    if (token && token.lastUsed < at) this.tokens.set(hash, { ...token, lastUsed: at });
   }
 
   /** Drops tokens past their expiry; the embedded backend's sweep calls it. */

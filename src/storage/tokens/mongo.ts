@@ -1,4 +1,4 @@
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import { guarded, isDuplicateKey, literal } from '../mongo/errors.js';
 import { BatchedLookup } from './batched-lookup.js';
 import type { TokenRecord, TokenStore } from './port.js';
@@ -6,6 +6,7 @@ import type { TokenRecord, TokenStore } from './port.js';
 export interface TokenDoc {
   /** The token's SHA-256, so that a lookup is the _id index. */
   _id: string;
+  sessionId: string;
   userId: string;
   realm: string;
   scopes: string[];
@@ -13,6 +14,10 @@ export interface TokenDoc {
   ttlSeconds: number;
   /** Absent for a token that never expires, which the TTL index then leaves alone. */
   expiresAt?: Date;
+  lastUsed: Date;
+  /** Absent when not known. */
+  userAgent?: string;
+  address?: string;
 }
 
 /**
@@ -74,13 +79,25 @@ export class MongoTokenStore implements TokenStore {
     return new Map(docs.flatMap((doc) => (doc ? [[doc._id, doc] as const] : [])));
   }
 
+  listByUser(userId: string): Promise<TokenRecord[]> {
+    return guarded(async () => (await this.collection.find({ userId: literal(userId) }).toArray()).flatMap((doc) => toToken(doc) ?? []));
+  }
+
+  take(hash: string): Promise<TokenRecord | undefined> {
+    return this.takeOne({ _id: literal(hash) });
+  }
+
+  takeSession(userId: string, sessionId: string): Promise<TokenRecord | undefined> {
+    return this.takeOne({ userId: literal(userId), sessionId: literal(sessionId) });
+  }
+
   /**
    * Read, then delete: whoever's delete removes the document owns it. findOneAndDelete would be
    * one round trip on MongoDB, but on FerretDB two concurrent calls can both get the document.
    */
-  take(hash: string): Promise<TokenRecord | undefined> {
+  private takeOne(filter: Filter<TokenDoc>): Promise<TokenRecord | undefined> {
     return guarded(async () => {
-      const doc = await this.collection.findOne({ _id: literal(hash) });
+      const doc = await this.collection.findOne(filter);
       if (!doc) return undefined;
       const { deletedCount } = await this.collection.deleteOne({ _id: doc._id });
       return deletedCount === 1 ? toToken(doc) : undefined;
@@ -104,17 +121,27 @@ export class MongoTokenStore implements TokenStore {
       return hashes;
     });
   }
+
+  touch(hash: string, at: Date): Promise<void> {
+    return guarded(async () => {
+      await this.collection.updateOne({ _id: literal(hash), lastUsed: { $lt: at } }, { $set: { lastUsed: at } });
+    });
+  }
 }
 
 function toDoc(token: TokenRecord): TokenDoc {
   return {
     _id: token.hash,
+    sessionId: token.sessionId,
     userId: token.userId,
     realm: token.realm,
     scopes: [...token.scopes],
     created: token.created,
     ttlSeconds: token.ttlSeconds,
     ...(token.expiresAt === undefined ? {} : { expiresAt: token.expiresAt }),
+    lastUsed: token.lastUsed,
+    ...(token.userAgent === undefined ? {} : { userAgent: token.userAgent }),
+    ...(token.address === undefined ? {} : { address: token.address }),
   };
 }
 
@@ -122,11 +149,15 @@ function toToken(doc: TokenDoc | null): TokenRecord | undefined {
   if (!doc) return undefined;
   return {
     hash: doc._id,
+    sessionId: doc.sessionId,
     userId: doc.userId,
     realm: doc.realm,
     scopes: [...doc.scopes],
     created: doc.created,
     ttlSeconds: doc.ttlSeconds,
     expiresAt: doc.expiresAt instanceof Date ? doc.expiresAt : undefined,
+    lastUsed: doc.lastUsed,
+    userAgent: doc.userAgent ?? undefined,
+    address: doc.address ?? undefined,
   };
 }

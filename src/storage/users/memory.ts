@@ -52,9 +52,9 @@ export class MemoryUserStore implements UserStore {
     return this.byUsername.get(key(realm, usernameKey(username)));
   }
 
-  async setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+  async setPasswordHash(userId: string, passwordHash: string, changedAt: Date): Promise<void> {
     const user = this.byId.get(userId);
-    if (user) this.put({ ...user, passwordHash });
+    if (user) this.put({ ...user, passwordHash, passwordChangedAt: changedAt });
   }
 
   async update(userId: string, changes: UserChanges): Promise<UserRecord | undefined> {
@@ -75,5 +75,19 @@ export class MemoryUserStore implements UserStore {
     const user = this.byId.get(userId);
     if (user) this.remove(user);
     return user !== undefined;
+  }
+
+  async markEmailVerified(userId: string, email: string): Promise<boolean> {
+    const user = this.byId.get(userId);
+    if (user?.email !== email) return false;
+    this.put({ ...user, emailVerified: true });
+    return true;
+  }
+
+  async replacePasswordHash(userId: string, expected: string, passwordHash: string): Promise<boolean> {
+    const user = this.byId.get(userId);
+    if (user?.passwordHash !== expected) return false;
+    this.put({ ...user, passwordHash });
+    return true;
   }
 }

@@ -19,7 +19,11 @@ export interface UserDoc {
   usernameKey: string;
   /** Absent for an account without a password (made by an external login). */
   passwordHash?: string;
+  /** Absent until a new password is set here. */
+  passwordChangedAt?: Date;
   emailVerified: boolean;
+  /** Absent (in documents written before it existed) means false. */
+  disabled?: boolean;
   created: Date;
 }
 
@@ -95,9 +99,9 @@ export class MongoUserStore implements UserStore {
     return guarded(async () => toUser(await this.users.findOne({ realm: literal(realm), usernameKey: usernameKeyOf(literal(username)) })));
   }
 
-  setPasswordHash(userId: string, passwordHash: string): Promise<void> {
+  setPasswordHash(userId: string, passwordHash: string, changedAt: Date): Promise<void> {
     return guarded(async () => {
-      await this.users.updateOne({ _id: literal(userId) }, { $set: { passwordHash } });
+      await this.users.updateOne({ _id: literal(userId) }, { $set: { passwordHash, passwordChangedAt: changedAt } });
     });
   }
 
@@ -110,6 +114,7 @@ export class MongoUserStore implements UserStore {
         $set.usernameKey = usernameKeyOf(changes.username);
       }
       if (changes.emailVerified !== undefined) $set.emailVerified = changes.emailVerified;
+      if (changes.disabled !== undefined) $set.disabled = changes.disabled;
       if (Object.keys($set).length === 0) return this.findById(userId);
       try {
         return toUser(await this.users.findOneAndUpdate({ _id: literal(userId) }, { $set }, { returnDocument: 'after' }));
@@ -125,6 +130,20 @@ export class MongoUserStore implements UserStore {
   delete(userId: string): Promise<boolean> {
     return guarded(async () => (await this.users.deleteOne({ _id: literal(userId) })).deletedCount === 1);
   }
+
+  markEmailVerified(userId: string, email: string): Promise<boolean> {
+    return guarded(async () => {
+      const { matchedCount } = await this.users.updateOne({ _id: literal(userId), email: literal(email) }, { $set: { emailVerified: true } });
+      return matchedCount === 1;
+    });
+  }
+
+  replacePasswordHash(userId: string, expected: string, passwordHash: string): Promise<boolean> {
+    return guarded(async () => {
+      const { modifiedCount } = await this.users.updateOne({ _id: literal(userId), passwordHash: literal(expected) }, { $set: { passwordHash } });
+      return modifiedCount === 1;
+    });
+  }
 }
 
 function toDoc(user: UserRecord, usernameKey: string): UserDoc {
@@ -135,7 +154,9 @@ function toDoc(user: UserRecord, usernameKey: string): UserDoc {
     ...(user.username === undefined ? {} : { username: user.username }),
     usernameKey,
     ...(user.passwordHash === undefined ? {} : { passwordHash: user.passwordHash }),
+    ...(user.passwordChangedAt === undefined ? {} : { passwordChangedAt: user.passwordChangedAt }),
     emailVerified: user.emailVerified,
+    disabled: user.disabled,
     created: user.created,
   };
 }
@@ -148,7 +169,9 @@ function toUser(doc: UserDoc | null): UserRecord | undefined {
     email: doc.email,
     username: doc.username ?? undefined,
     passwordHash: doc.passwordHash ?? undefined,
+    passwordChangedAt: doc.passwordChangedAt instanceof Date ? doc.passwordChangedAt : undefined,
     emailVerified: doc.emailVerified,
+    disabled: doc.disabled === true,
     created: doc.created,
   };
 }

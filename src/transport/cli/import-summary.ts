@@ -9,6 +9,7 @@ const SKIP_REASONS: Record<TokenSkip, string> = {
   expired: 'expired',
   userNotImported: 'of users not imported',
   passwordChangedHere: 'of users whose password has changed here since',
+  userDisabledHere: 'of users disabled here',
   otherUserModel: 'of another user model',
   unusableToken: 'not 64 letters and digits (never accepted here)',
 };

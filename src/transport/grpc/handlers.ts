@@ -3,9 +3,10 @@ import type { PublicUser } from '../../core/accounts/public-user.js';
 import type { AuthCore } from '../../core/auth-core.js';
 import type { LinkedIdentity } from '../../core/external/identities.js';
 import type { LoginResult } from '../../core/sessions/login.js';
+import type { Session as CoreSession } from '../../core/sessions/list-sessions.js';
 import type { IssuedToken } from '../../core/sessions/tokens.js';
 import { tokenFromAuthorization } from '../authorization.js';
-import { AuthServiceService, type AccessToken, type ExternalIdentity, type User } from '../../gen/auth/v1/auth.js';
+import { AuthServiceService, type AccessToken, type ExternalIdentity, type Session, type User } from '../../gen/auth/v1/auth.js';
 import { grpcService, type GrpcService } from './service.js';
 
 /** auth.v1.AuthService: each RPC a thin translation between protobuf messages and the use cases. */
@@ -108,6 +109,21 @@ export function authGrpcService(service: AuthCore): GrpcService {
       await service.unlinkExternalIdentity(tokenOf(request.accessToken, metadata), request.provider, request.subject);
       return {};
     },
+    listSessions: async (request, { metadata }) => ({
+      sessions: (await service.listSessions(tokenOf(request.accessToken, metadata))).map(toSession),
+    }),
+    revokeSession: async (request, { metadata }) => {
+      await service.revokeSession(tokenOf(request.accessToken, metadata), request.sessionId);
+      return {};
+    },
+    requestEmailVerification: async (request) => {
+      await service.requestEmailVerification(request.email, request.realm);
+      return {};
+    },
+    confirmEmail: async (request) => {
+      await service.confirmEmail(request.userId, request.token);
+      return {};
+    },
   });
 }
 
@@ -143,6 +159,19 @@ function toAccessToken(token: IssuedToken): AccessToken {
     expiresAt: token.expiresAt,
     userId: token.userId,
     scopes: token.scopes,
+  };
+}
+
+function toSession(session: CoreSession): Session {
+  return {
+    id: session.id,
+    created: session.created,
+    lastUsed: session.lastUsed,
+    expiresAt: session.expiresAt,
+    scopes: session.scopes,
+    userAgent: session.userAgent ?? '',
+    address: session.address ?? '',
+    current: session.current,
   };
 }
 

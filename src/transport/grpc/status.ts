@@ -9,9 +9,9 @@ const ERROR_DOMAIN = 'auth.v1';
 const codeOf: Record<ErrorKind, status> = {
   'invalid-argument': status.INVALID_ARGUMENT,
   unauthenticated: status.UNAUTHENTICATED,
+  'not-found': status.NOT_FOUND,
   'already-exists': status.ALREADY_EXISTS,
   'permission-denied': status.PERMISSION_DENIED,
-  'not-found': status.NOT_FOUND,
   'failed-precondition': status.FAILED_PRECONDITION,
   'resource-exhausted': status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
@@ -24,10 +24,14 @@ function pack(typeName: string, value: Uint8Array): Any {
   return { typeUrl: `type.googleapis.com/${typeName}`, value: Buffer.from(value) };
 }
 
-/** An AuthError as a gRPC error whose `grpc-status-details-bin` holds a google.rpc.Status with ErrorInfo (AIP-193). */
+/**
+ * An AuthError as a gRPC error whose `grpc-status-details-bin` holds a google.rpc.Status with
+ * ErrorInfo (AIP-193); the error's details become the ErrorInfo's metadata.
+ */
 export function toServiceError(error: AuthError): Partial<ServiceError> {
   const code = codeOf[error.kind];
-  const details = [pack('google.rpc.ErrorInfo', ErrorInfo.encode({ reason: error.code, domain: ERROR_DOMAIN, metadata: {} }).finish())];
+  const info = ErrorInfo.encode({ reason: error.code, domain: ERROR_DOMAIN, metadata: { ...error.details } }).finish();
+  const details = [pack('google.rpc.ErrorInfo', info)];
   if (error.retryAfterMs !== undefined) {
     const seconds = Math.ceil(error.retryAfterMs / 1000);
     details.push(pack('google.rpc.RetryInfo', RetryInfo.encode({ retryDelay: { seconds, nanos: 0 } }).finish()));

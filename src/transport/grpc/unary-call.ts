@@ -45,7 +45,13 @@ function callOptionsOf(call: ServerUnaryCall<unknown, unknown>): CallOptions {
   const controller = new AbortController();
   call.once('cancelled', () => controller.abort());
   const deadline = Number(call.getDeadline());
-  return { signal: controller.signal, deadline: Number.isFinite(deadline) ? deadline : undefined, clientAddress: peerAddress(call.getPeer()) };
+  const userAgent = call.metadata.get('user-agent')[0];
+  return {
+    signal: controller.signal,
+    deadline: Number.isFinite(deadline) ? deadline : undefined,
+    clientAddress: peerAddress(call.getPeer()),
+    userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+  };
 }
 
 /**

@@ -41,5 +41,6 @@ export function callOf(request: FastifyRequest): CallOptions {
       return signalOf(request);
     },
     clientAddress: request.ip,
+    userAgent: request.headers['user-agent'],
   };
 }

@@ -7,9 +7,9 @@ import { validationError } from './schemas.js';
 const statusOf: Record<ErrorKind, number> = {
   'invalid-argument': 400,
   unauthenticated: 401,
+  'not-found': 404,
   'already-exists': 422,
   'permission-denied': 403,
-  'not-found': 404,
   'failed-precondition': 409,
   'resource-exhausted': 429,
   unavailable: 503,
@@ -45,6 +45,8 @@ export interface HttpFailure {
   retryAfterSeconds?: number;
   /** The WWW-Authenticate challenge. */
   challenge?: string;
+  /** LoopBack's `details`, only for the codes that carry some. */
+  details?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -98,11 +100,12 @@ export function failureOf(err: unknown): HttpFailure {
   const failure: HttpFailure = { status, code: error.code, message: error.message };
   if (error.retryAfterMs !== undefined) failure.retryAfterSeconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
   if (TOKEN_REFUSED.has(error.code)) failure.challenge = 'Bearer';
+  if (error.details !== undefined) failure.details = error.details;
   return failure;
 }
 
 /** LoopBack's error body. */
-export const failureBody = (failure: HttpFailure): LoopBackError => loopBackError(failure.status, failure.code, failure.message);
+export const failureBody = (failure: HttpFailure): LoopBackError => loopBackError(failure.status, failure.code, failure.message, failure.details);
 
 export function sendFailure(reply: FastifyReply, failure: HttpFailure): FastifyReply {
   if (failure.retryAfterSeconds !== undefined) void reply.header('retry-after', String(failure.retryAfterSeconds));

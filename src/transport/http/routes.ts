@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthCore } from '../../core/auth-core.js';
-import type { Logger } from '../../logger.js';
 import { notFound } from './errors.js';
 import {
   bodySchema,
@@ -22,7 +21,7 @@ import {
   type UserParams,
 } from './schemas.js';
 import { callOf } from './call.js';
-import { createTokenReader } from './token.js';
+import type { TokenReader } from './token.js';
 import { loginView, responses, userView, validationView } from './views.js';
 
 /** Absent and null both mean "not given"; the use cases treat '' as that. */
@@ -40,7 +39,7 @@ const listOf = (value: string[] | string | null | undefined): string[] | undefin
 const wantsUser = (query: IncludeQuery): boolean => query.include !== undefined || query['include[0]'] !== undefined;
 
 /** The action routes under /api/users: under another verb their name is no user id, but an unknown route. */
-const USER_ACTIONS: ReadonlySet<string> = new Set(['login', 'logout', 'reset', 'reset-password', 'change-password']);
+const USER_ACTIONS: ReadonlySet<string> = new Set(['login', 'logout', 'reset', 'reset-password', 'change-password', 'confirm']);
 
 function userIdOf(request: FastifyRequest<{ Params: UserParams }>): string {
   const { id } = request.params;
@@ -52,8 +51,7 @@ function userIdOf(request: FastifyRequest<{ Params: UserParams }>): string {
  * LoopBack's User and token routes: each validates types by schema, calls one use case, and shapes
  * the answer. No rule lives here; errors propagate to the server's one error handler.
  */
-export function registerApiRoutes(app: FastifyInstance, service: AuthCore, logger: Logger): void {
-  const tokenOf = createTokenReader(logger);
+export function registerApiRoutes(app: FastifyInstance, service: AuthCore, tokenOf: TokenReader): void {
 
   app.post<{ Body: BodyOf<typeof loginFields> | undefined; Querystring: IncludeQuery }>(
     '/api/users/login',

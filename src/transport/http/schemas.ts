@@ -67,12 +67,18 @@ export const changePasswordFields = { ...bodyToken, oldPassword: 'string', newPa
 export const createUserFields = { email: 'string', username: 'string', password: 'string', realm: 'string' } as const;
 export const updateUserFields = { ...bodyToken, email: 'string', username: 'string' } as const;
 export const deleteUserFields = bodyToken;
+export const revokeSessionFields = bodyToken;
 export const validateFields = { ...bodyToken, accessToken: 'string', requiredScopes: 'strings' } as const;
 
 /** The user id of /api/users/{id}: any path segment (LoopBack ids are ObjectIds or numbers, ours hex). */
 export const userParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 export interface UserParams {
   id: string;
+}
+/** A session of a user, /api/users/{id}/accessTokens/{fk}: `fk` is the session id (never a token). */
+export const sessionParams = { type: 'object', properties: { id: { type: 'string' }, fk: { type: 'string' } }, required: ['id', 'fk'] } as const;
+export interface SessionParams extends UserParams {
+  fk: string;
 }
 
 /** Query parameters are strings; a repeated one arrives as an array and fails `type: 'string'`. */

@@ -12,6 +12,9 @@ import { capConnections, clientErrorHandler, nodeServerOptions, type HttpLimits 
 import { noteFailureCode, observeRequests } from './observe.js';
 import { PROBE_ROUTES, registerProbes } from './probes.js';
 import { registerApiRoutes } from './routes.js';
+import { registerSessionRoutes } from './session-routes.js';
+import { createTokenReader } from './token.js';
+import { registerVerificationRoutes } from './verification-routes.js';
 
 /** Routes a transport adds to the HTTP server (forward auth, introspection, external logins). */
 export type HttpRoutes = (app: FastifyInstance) => void;
@@ -28,6 +31,8 @@ export interface HttpServerDeps {
   isReady: () => boolean;
   /** While true, API requests are refused with 503 (probes and metrics still answer). */
   isDraining: () => boolean;
+  /** Origins GET /api/users/confirm may redirect to, besides paths on the gateway. */
+  confirmRedirectOrigins: readonly string[];
 }
 
 export interface HttpServer {
@@ -105,7 +110,11 @@ function buildApp(deps: HttpServerDeps, isClosing: () => boolean): FastifyInstan
   app.setNotFoundHandler((request, reply) => fail(notFound(), request, reply));
 
   registerProbes(app, { metrics: deps.metrics, isReady: () => deps.isReady() && !deps.isDraining() && !isClosing() });
-  registerApiRoutes(app, deps.service, deps.logger);
+  // One token reader for every route that takes a token: LoopBack's places, in LoopBack's order.
+  const tokenOf = createTokenReader(deps.logger);
+  registerApiRoutes(app, deps.service, tokenOf);
+  registerSessionRoutes(app, deps.service, tokenOf);
+  registerVerificationRoutes(app, deps.service, deps.confirmRedirectOrigins);
   for (const register of deps.routes ?? []) register(app);
   capConnections(app.server, limits, deps.metrics);
   return app;

@@ -24,21 +24,29 @@ export function user(overrides: Partial<UserRecord> = {}): UserRecord {
     email: `${id}@example.com`,
     username: undefined,
     passwordHash: '$2b$04$abcdefghijklmnopqrstuu',
+    passwordChangedAt: undefined,
     emailVerified: false,
+    disabled: false,
     created: T0,
     ...overrides,
   };
 }
 
+export const randomSessionId = () => randomBytes(16).toString('hex');
+
 export function token(overrides: Partial<TokenRecord> = {}): TokenRecord {
   return {
     hash: randomHash(),
+    sessionId: randomSessionId(),
     userId: 'user-1',
     realm: '',
     scopes: [],
     created: T0,
     ttlSeconds: 3600,
     expiresAt: at(3600),
+    lastUsed: T0,
+    userAgent: 'test-agent/1.0',
+    address: '192.0.2.1',
     ...overrides,
   };
 }

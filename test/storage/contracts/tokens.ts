@@ -112,12 +112,69 @@ export function tokenStoreContract(implementation: string, setup: () => Promise<
       assert.deepEqual(await store.trimUser('nobody', 0), []);
     });
 
+    it('keeps an unknown user agent and address as undefined', async () => {
+      const t = token({ userAgent: undefined, address: undefined });
+      await store.insert(t);
+      assert.deepEqual(await store.find(t.hash), t);
+    });
+
+    it("lists a user's tokens, expired ones included, and no one else's", async () => {
+      const mine = [token({ userId: 'me' }), token({ userId: 'me', expiresAt: at(-10) }), token({ userId: 'me', scopes: ['reset-password'] })];
+      for (const t of [...mine, token({ userId: 'them' })]) await store.insert(t);
+      const byHash = (a: { hash: string }, b: { hash: string }) => (a.hash < b.hash ? -1 : 1);
+      assert.deepEqual((await store.listByUser('me')).sort(byHash), [...mine].sort(byHash));
+      assert.deepEqual(await store.listByUser('nobody'), []);
+    });
+
+    it("takes a session only by its user and id together, once", async () => {
+      const mine = token({ userId: 'me' });
+      const theirs = token({ userId: 'them' });
+      for (const t of [mine, theirs]) await store.insert(t);
+      assert.equal(await store.takeSession('me', theirs.sessionId), undefined);
+      assert.equal(await store.takeSession('them', mine.sessionId), undefined);
+      assert.deepEqual(await store.find(theirs.hash), theirs);
+      assert.deepEqual(await store.takeSession('me', mine.sessionId), mine);
+      assert.equal(await store.takeSession('me', mine.sessionId), undefined);
+      assert.equal(await store.find(mine.hash), undefined);
+      assert.deepEqual(await store.listByUser('me'), []);
+    });
+
+    it('gives a session to exactly one of 20 concurrent takers', async () => {
+      const t = token({ userId: 'me' });
+      await store.insert(t);
+      const taken = await Promise.all(Array.from({ length: 20 }, () => store.takeSession('me', t.sessionId)));
+      assert.equal(taken.filter((x) => x !== undefined).length, 1);
+    });
+
+    it('records a use, never moving lastUsed back, and ignores unknown tokens', async () => {
+      const t = token({ lastUsed: at(0) });
+      await store.insert(t);
+      await store.touch(t.hash, at(120));
+      assert.deepEqual(await store.find(t.hash), { ...t, lastUsed: at(120) });
+      await store.touch(t.hash, at(60));
+      assert.deepEqual((await store.find(t.hash))?.lastUsed, at(120));
+      await store.touch(randomHash(), at(300));
+      assert.equal(await store.find(randomHash()), undefined);
+      assert.deepEqual((await store.listByUser(t.userId))[0]?.lastUsed, at(120));
+    });
+
+    it('does not bring back a taken token by touching it', async () => {
+      const t = token();
+      await store.insert(t);
+      await store.take(t.hash);
+      await store.touch(t.hash, at(60));
+      assert.equal(await store.find(t.hash), undefined);
+    });
+
     describe('odd values are plain values', () => {
       it('finds nothing for operator-like strings', async () => {
         await store.insert(token());
         for (const value of ODD_VALUES) {
           assert.equal(await store.find(value), undefined, value);
           assert.equal(await store.take(value), undefined, value);
+          assert.equal(await store.takeSession(value, value), undefined, value);
+          assert.deepEqual(await store.listByUser(value), [], value);
+          await store.touch(value, at(60));
           assert.equal(await store.deleteByUser(value), 0, value);
           assert.deepEqual(await store.trimUser(value, 0), [], value);
         }
@@ -125,9 +182,10 @@ export function tokenStoreContract(implementation: string, setup: () => Promise<
 
       it('stores and finds odd strings literally', async () => {
         for (const value of ODD_VALUES) {
-          const t = token({ userId: value, scopes: [value] });
+          const t = token({ userId: value, scopes: [value], userAgent: value, address: value });
           await store.insert(t);
           assert.deepEqual(await store.find(t.hash), t);
+          assert.deepEqual(await store.listByUser(value), [t]);
         }
         for (const value of ODD_VALUES) assert.equal(await store.deleteByUser(value), 1, value);
       });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DuplicateKeyError, type UserStore } from '../../../src/storage/users/port.js';
-import { ODD_VALUES, user, type Fixture } from './fixtures.js';
+import { at, ODD_VALUES, user, type Fixture } from './fixtures.js';
 
 const isDuplicate = (field: 'email' | 'username') => (err: unknown) =>
   err instanceof DuplicateKeyError && err.field === field;
@@ -98,14 +98,14 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
       for (const r of results) if (r.status === 'rejected') assert.ok(isDuplicate('email')(r.reason));
     });
 
-    it('sets a password hash', async () => {
+    it('sets a new password hash, with when it changed', async () => {
       const dave = user({ username: 'dave' });
       await store.create(dave);
-      await store.setPasswordHash(dave.id, 'new-hash');
-      assert.deepEqual(await store.findById(dave.id), { ...dave, passwordHash: 'new-hash' });
+      await store.setPasswordHash(dave.id, 'new-hash', at(60));
+      assert.deepEqual(await store.findById(dave.id), { ...dave, passwordHash: 'new-hash', passwordChangedAt: at(60) });
       assert.equal((await store.findByEmail('', dave.email))?.passwordHash, 'new-hash');
       assert.equal((await store.findByUsername('', 'dave'))?.passwordHash, 'new-hash');
-      await store.setPasswordHash('nobody', 'x'); // unknown user: no error, no effect
+      await store.setPasswordHash('nobody', 'x', at(60)); // unknown user: no error, no effect
     });
 
     describe('update', () => {
@@ -185,14 +185,17 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
       await store.create(erin);
       assert.deepEqual(await store.findById(erin.id), erin);
       assert.equal((await store.findByEmail('', erin.email))?.passwordHash, undefined);
-      await store.setPasswordHash(erin.id, 'first-hash');
+      await store.setPasswordHash(erin.id, 'first-hash', new Date(2026, 0, 2));
       assert.equal((await store.findByUsername('', 'ERIN'))?.passwordHash, 'first-hash');
     });
 
-    it('deletes a user, freeing its email and username', async () => {
+    it('deletes a user, freeing its email and username, and no other', async () => {
       const lea = user({ email: 'lea@example.com', username: 'lea' });
+      const other = user({ email: 'other@example.com' });
       await store.create(lea);
+      await store.create(other);
       assert.equal(await store.delete(lea.id), true);
+      assert.deepEqual(await store.findById(other.id), other);
       assert.equal(await store.findById(lea.id), undefined);
       assert.equal(await store.findByEmail('', 'lea@example.com'), undefined);
       assert.equal(await store.findByUsername('', 'lea'), undefined);
@@ -233,6 +236,42 @@ export function userStoreContract(implementation: string, setup: () => Promise<F
         assert.equal(results.filter(Boolean).length, 1);
         assert.deepEqual(await store.findById(fay.id), fay);
       });
+    });
+
+    it('replaces a password hash only while it is still the expected one', async () => {
+      const erin = user({ passwordHash: 'old-hash' });
+      await store.create(erin);
+      assert.equal(await store.replacePasswordHash(erin.id, 'other-hash', 'lost'), false);
+      assert.equal((await store.findById(erin.id))?.passwordHash, 'old-hash');
+      assert.equal(await store.replacePasswordHash(erin.id, 'old-hash', 'rehashed'), true);
+      assert.deepEqual(await store.findByEmail('', erin.email), { ...erin, passwordHash: 'rehashed' }, 'the same password: no change time');
+      assert.equal(await store.replacePasswordHash(erin.id, 'old-hash', 'again'), false);
+      assert.equal(await store.replacePasswordHash('nobody', 'old-hash', 'x'), false);
+      for (const value of ODD_VALUES) assert.equal(await store.replacePasswordHash(erin.id, value, 'x'), false, value);
+      assert.equal((await store.findById(erin.id))?.passwordHash, 'rehashed');
+    });
+
+    it('marks an email verified only while the user still has it', async () => {
+      const gina = user({ email: 'gina@example.com' });
+      await store.create(gina);
+      assert.equal(await store.markEmailVerified(gina.id, 'other@example.com'), false);
+      assert.equal((await store.findById(gina.id))?.emailVerified, false);
+      assert.equal(await store.markEmailVerified(gina.id, 'gina@example.com'), true);
+      assert.deepEqual(await store.findByEmail('', 'gina@example.com'), { ...gina, emailVerified: true });
+      assert.equal(await store.markEmailVerified(gina.id, 'gina@example.com'), true, 'verified already');
+      assert.equal(await store.markEmailVerified('nobody', 'gina@example.com'), false);
+      for (const value of ODD_VALUES) assert.equal(await store.markEmailVerified(value, value), false, value);
+    });
+
+    it('disables and enables a user through update, its other fields kept', async () => {
+      const hugo = user({ username: 'hugo' });
+      await store.create(hugo);
+      assert.deepEqual(await store.update(hugo.id, { disabled: true }), { ...hugo, disabled: true });
+      assert.equal((await store.findByUsername('', 'HUGO'))?.disabled, true);
+      assert.deepEqual(await store.update(hugo.id, { disabled: true }), { ...hugo, disabled: true }, 'twice: no change');
+      assert.deepEqual(await store.update(hugo.id, { disabled: false }), hugo);
+      assert.deepEqual(await store.findByEmail('', hugo.email), hugo);
+      assert.equal(await store.update('nobody', { disabled: true }), undefined);
     });
 
     describe('odd values are plain values', () => {
