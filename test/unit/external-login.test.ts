@@ -203,6 +203,17 @@ describe('external login: the code flow', () => {
     assert.equal((await login(s.core, 'oidc', account)).token.userId, first.token.userId);
   });
 
+  it('gives a disabled account no session through a provider either, and one again once enabled', async () => {
+    const email = newEmail();
+    const account = world.provider.addAccount({ email, email_verified: true });
+    const first = await login(s.core, 'oidc', account);
+    await s.fixture.store.users.update(first.token.userId, { disabled: true });
+    await rejectsWith(login(s.core, 'oidc', account), 'LOGIN_FAILED');
+    assert.equal((await s.fixture.store.tokens.listByUser(first.token.userId)).length, 1, 'the refused login left no token behind');
+    await s.fixture.store.users.update(first.token.userId, { disabled: false });
+    assert.equal((await login(s.core, 'oidc', account)).token.userId, first.token.userId);
+  });
+
   it('keeps an identity to its realm', async () => {
     const account = world.provider.addAccount({ email: newEmail(), email_verified: true });
     await login(s.core, 'oidc', account);
