@@ -72,8 +72,20 @@ describe('the login lock under concurrent guesses', () => {
     // The right password and two wrong ones at once: the success logs in, the count stands.
     const results = await Promise.allSettled([fx.service.login({ email: 'ann@example.com', password: PASSWORD }), wrong(), wrong()]);
     assert.deepEqual(results.map(codeOf), ['OK', ErrorCode.LOGIN_FAILED, ErrorCode.LOGIN_FAILED]);
-    assert.equal((await fx.store.attempts.latest(accountLockKey(ann)))?.n, 5, 'every attempt of the storm is still counted');
+    assert.equal((await fx.store.attempts.latest(accountLockKey(ann)))?.n, 5, "the storm's failures stay counted");
     await assert.rejects(fx.service.login({ email: 'ann@example.com', password: PASSWORD }), { code: ErrorCode.TOO_MANY_ATTEMPTS });
+  });
+
+  it('never locks an account for concurrent logins with the right password', async () => {
+    const fx = await createTestService();
+    await fx.service.createUser({ email: 'ann@example.com', password: PASSWORD });
+    for (let round = 0; round < 4; round++) {
+      const logins = Array.from({ length: 4 }, () => fx.service.login({ email: 'ann@example.com', password: PASSWORD }));
+      assert.deepEqual((await Promise.allSettled(logins)).map(codeOf), ['OK', 'OK', 'OK', 'OK'], `round ${round}`);
+    }
+    const ann = await fx.store.users.findByEmail('', 'ann@example.com');
+    assert.ok(ann);
+    assert.equal(await fx.store.attempts.latest(accountLockKey(ann)), undefined, 'nothing left counted');
   });
 
   it('gives back the attempt of a call dropped before its check ran', async () => {

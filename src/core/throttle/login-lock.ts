@@ -17,10 +17,11 @@ export const unknownIdentifierLockKey = (realm: string, identifier: string): str
  * Runs a password check under the account's lock. Each check is counted before it runs (a
  * numbered attempt in the store, shared by replicas), so however many arrive at once, at most
  * loginMaxFailures run before the lock; then it lasts loginLockBaseMs, doubling with each further
- * failure up to loginLockMaxMs. A success clears the count only when no other attempt overlapped it
- * (none came after it, none before it was still running): under a storm of guesses the right password
- * still logs in, but the attacker's count stands and the lock holds. A check that never ran (the
- * caller left, the server shed it) is given back.
+ * failure up to loginLockMaxMs. A success clears the count when no other attempt overlapped it
+ * (none came after it, none before it was still running); otherwise it gives back its own number
+ * only, so that concurrent logins with the right password never lock an account, while a storm of
+ * guesses that a right password joins stays counted and the lock holds. A check that never ran
+ * (the caller left, the server shed it) is given back too.
  */
 export async function checkUnderLock(ctx: CoreContext, lockKey: string, check: () => Promise<boolean>): Promise<boolean> {
   const { loginMaxFailures, loginLockBaseMs, loginLockMaxMs } = ctx.policy;
@@ -43,8 +44,9 @@ export async function checkUnderLock(ctx: CoreContext, lockKey: string, check: (
     throw err;
   }
   if (!ok) await ctx.attempts.settle(lockKey, admission.n);
-  // Only with no overlap: deleting numbers that concurrent callers are counting from would let their
-  // successors be numbered from 1 again.
-  else if (!(await ctx.attempts.overlapped(lockKey, admission.n))) await ctx.attempts.forget(lockKey, admission.n);
+  // Clearing while others overlap would delete numbers that concurrent callers count from, and let
+  // their successors be numbered from 1 again.
+  else if (await ctx.attempts.overlapped(lockKey, admission.n)) await ctx.attempts.release(lockKey, admission.n);
+  else await ctx.attempts.forget(lockKey, admission.n);
   return ok;
 }
