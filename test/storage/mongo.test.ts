@@ -39,7 +39,7 @@ class TestedStorage {
   insertToken = (t: Parameters<Storage['tokens']['insert']>[0]) => this.storage.tokens.insert(t);
   findToken = (hash: string) => this.storage.tokens.find(hash);
   recordAttempt = (key: string, at: Date, expiresAt: Date) => this.storage.attempts.record(key, { n: 1, at }, expiresAt);
-  latestAttempt = (key: string) => this.storage.attempts.latest(key);
+  latestAttempt = (key: string) => this.storage.attempts.tally(key).then((counted) => counted.latest);
 }
 
 type LogLine = { level: number; msg: string } & Record<string, unknown>;

@@ -1,4 +1,4 @@
-import type { Attempt } from '../../storage/attempts/port.js';
+import type { Tally } from '../../storage/attempts/port.js';
 import type { CoreContext } from '../context.js';
 
 /** Contention on one key past this many lost races means a storm: the caller is told to come back. */
@@ -7,27 +7,34 @@ const MAX_RACES = 20;
 export type Admission = { admitted: true; n: number } | { admitted: false; retryAfterMs: number };
 
 /**
- * Takes the next numbered attempt of `key` unless `blockedForMs(latest, now)` says to wait. The number
- * is claimed in the store before the caller does anything, so a burst of concurrent callers is
- * counted in full, one by one, on every replica. Attempts older than `windowMs` are forgotten.
+ * Counts an attempt of `key` unless `blockedForMs(counted, now)` says to wait. The attempt is stored
+ * (a new number, by unique insert) before the caller does anything, and the caller then looks at
+ * the attempts counted before its own: of a burst of concurrent callers on any replicas, only those
+ * that still leave room go on, and the others give their number back. Attempts older than
+ * `windowMs` are forgotten.
  */
 export async function admitAttempt(
   ctx: CoreContext,
   key: string,
   windowMs: number,
-  blockedForMs: (latest: Attempt, now: Date) => number,
+  blockedForMs: (counted: Tally, now: Date) => number,
 ): Promise<Admission> {
   for (let race = 0; race < MAX_RACES; race++) {
     const now = ctx.now();
-    let latest = await ctx.attempts.latest(key);
-    if (latest && latest.at.getTime() <= now.getTime() - windowMs) {
+    let counted = await ctx.attempts.tally(key);
+    if (counted.latest && counted.latest.at.getTime() <= now.getTime() - windowMs) {
       await ctx.attempts.forget(key);
-      latest = undefined;
+      counted = { count: 0, latest: undefined };
     }
-    const waitMs = latest ? blockedForMs(latest, now) : 0;
+    // A first look, so that a locked key costs no write.
+    const waitMs = blockedForMs(counted, now);
     if (waitMs > 0) return { admitted: false, retryAfterMs: waitMs };
-    const n = (latest?.n ?? 0) + 1;
-    if (await ctx.attempts.record(key, { n, at: now }, new Date(now.getTime() + windowMs))) return { admitted: true, n };
+    const n = (counted.latest?.n ?? 0) + 1;
+    if (!(await ctx.attempts.record(key, { n, at: now }, new Date(now.getTime() + windowMs)))) continue;
+    const raceWaitMs = blockedForMs(await ctx.attempts.tally(key, n), now);
+    if (raceWaitMs <= 0) return { admitted: true, n };
+    await ctx.attempts.release(key, n);
+    return { admitted: false, retryAfterMs: raceWaitMs };
   }
   return { admitted: false, retryAfterMs: 1000 };
 }

@@ -25,9 +25,9 @@ export const unknownIdentifierLockKey = (realm: string, identifier: string): str
  */
 export async function checkUnderLock(ctx: CoreContext, lockKey: string, check: () => Promise<boolean>): Promise<boolean> {
   const { loginMaxFailures, loginLockBaseMs, loginLockMaxMs } = ctx.policy;
-  const admission = await admitAttempt(ctx, lockKey, FAILURES_REMEMBERED_MS, (latest, now) => {
-    if (latest.n < loginMaxFailures) return 0;
-    const lockMs = Math.min(loginLockMaxMs, loginLockBaseMs * 2 ** Math.min(latest.n - loginMaxFailures, 40));
+  const admission = await admitAttempt(ctx, lockKey, FAILURES_REMEMBERED_MS, ({ count, latest }, now) => {
+    if (count < loginMaxFailures || !latest) return 0;
+    const lockMs = Math.min(loginLockMaxMs, loginLockBaseMs * 2 ** Math.min(count - loginMaxFailures, 40));
     return latest.at.getTime() + lockMs - now.getTime();
   });
   if (!admission.admitted) {

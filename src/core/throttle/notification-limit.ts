@@ -8,8 +8,8 @@ import { admitAttempt } from './attempts.js';
  */
 export async function notificationAllowed(ctx: CoreContext, kind: 'reset' | 'verify', realm: string, email: string): Promise<boolean> {
   const { resetMaxPerWindow, resetWindowMs } = ctx.policy;
-  const admission = await admitAttempt(ctx, attemptKey(kind, realm, email), resetWindowMs, (latest, now) =>
-    latest.n < resetMaxPerWindow ? 0 : latest.at.getTime() + resetWindowMs - now.getTime(),
+  const admission = await admitAttempt(ctx, attemptKey(kind, realm, email), resetWindowMs, ({ count, latest }, now) =>
+    count < resetMaxPerWindow || !latest ? 0 : latest.at.getTime() + resetWindowMs - now.getTime(),
   );
   return admission.admitted;
 }

@@ -22,8 +22,8 @@ export function signupSource(clientAddress: string): string {
  */
 export async function countSignup(ctx: CoreContext, realm: string, clientAddress: string): Promise<void> {
   const { signupMaxPerWindow, signupWindowMs } = ctx.policy;
-  const admission = await admitAttempt(ctx, attemptKey('signup', realm, signupSource(clientAddress)), signupWindowMs, (latest, now) =>
-    latest.n < signupMaxPerWindow ? 0 : latest.at.getTime() + signupWindowMs - now.getTime(),
+  const admission = await admitAttempt(ctx, attemptKey('signup', realm, signupSource(clientAddress)), signupWindowMs, ({ count, latest }, now) =>
+    count < signupMaxPerWindow || !latest ? 0 : latest.at.getTime() + signupWindowMs - now.getTime(),
   );
   if (!admission.admitted) {
     throw new AuthError(ErrorCode.TOO_MANY_ATTEMPTS, 'too many sign-ups from this address, try again later', {

@@ -1,4 +1,4 @@
-import type { Attempt, AttemptStore } from './port.js';
+import type { Attempt, AttemptStore, Tally } from './port.js';
 
 interface Stored extends Attempt {
   expiresAt: Date;
@@ -9,10 +9,15 @@ interface Stored extends Attempt {
 export class MemoryAttemptStore implements AttemptStore {
   private readonly byKey = new Map<string, Map<number, Stored>>();
 
-  async latest(key: string): Promise<Attempt | undefined> {
+  async tally(key: string, below = Number.POSITIVE_INFINITY): Promise<Tally> {
+    let count = 0;
     let latest: Stored | undefined;
-    for (const attempt of this.byKey.get(key)?.values() ?? []) if (!latest || attempt.n > latest.n) latest = attempt;
-    return latest && { n: latest.n, at: latest.at };
+    for (const attempt of this.byKey.get(key)?.values() ?? []) {
+      if (attempt.n >= below) continue;
+      count++;
+      if (!latest || attempt.n > latest.n) latest = attempt;
+    }
+    return { count, latest: latest && { n: latest.n, at: latest.at } };
   }
 
   async record(key: string, attempt: Attempt, expiresAt: Date): Promise<boolean> {

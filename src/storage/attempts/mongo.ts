@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import { guarded, isDuplicateKey, literal } from '../mongo/errors.js';
-import type { Attempt, AttemptStore } from './port.js';
+import type { Attempt, AttemptStore, Tally } from './port.js';
 
 export interface AttemptDoc {
   /** `<key>#<n>`: the unique _id is what hands each number to one caller. */
@@ -26,10 +26,14 @@ export class MongoAttemptStore implements AttemptStore {
     await this.collection.createIndex({ key: 1, n: -1 }, { name: 'key_n' });
   }
 
-  latest(key: string): Promise<Attempt | undefined> {
+  tally(key: string, below?: number): Promise<Tally> {
     return guarded(async () => {
-      const doc = await this.collection.findOne({ key: literal(key) }, { sort: { n: -1 }, projection: { n: 1, at: 1 } });
-      return doc ? { n: doc.n, at: doc.at } : undefined;
+      const filter = below === undefined ? { key: literal(key) } : { key: literal(key), n: { $lt: below } };
+      const [count, doc] = await Promise.all([
+        this.collection.countDocuments(filter),
+        this.collection.findOne(filter, { sort: { n: -1 }, projection: { n: 1, at: 1 } }),
+      ]);
+      return { count, latest: doc ? { n: doc.n, at: doc.at } : undefined };
     });
   }
 

@@ -4,14 +4,20 @@ export interface Attempt {
   at: Date;
 }
 
+/** Attempts still counted: neither forgotten nor given back. */
+export interface Tally {
+  count: number;
+  latest: Attempt | undefined;
+}
+
 /**
  * The attempts aggregate: numbered attempts per key (an account's logins, an email's reset requests),
  * shared by every replica. Each number goes to exactly one caller, however many processes ask at
  * once, because recording one is a unique insert, the one write every supported database makes atomic.
  */
 export interface AttemptStore {
-  /** The highest-numbered attempt of the key still stored. */
-  latest(key: string): Promise<Attempt | undefined>;
+  /** How many attempts of the key are stored numbered below `below` (all of them without), and the highest of those. */
+  tally(key: string, below?: number): Promise<Tally>;
   /** Records attempt `attempt.n` of the key, kept until `expiresAt`; false when that number was taken first. */
   record(key: string, attempt: Attempt, expiresAt: Date): Promise<boolean>;
   /** Forgets the key's attempts numbered up to `upTo`, or all of them. */

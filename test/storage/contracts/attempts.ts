@@ -19,17 +19,17 @@ export function attemptStoreContract(implementation: string, setup: () => Promis
     });
 
     it('records numbered attempts and names the latest', async () => {
-      assert.equal(await store.latest('k'), undefined);
+      assert.equal((await store.tally('k')).latest, undefined);
       assert.equal(await store.record('k', { n: 1, at: at(0) }, later), true);
       assert.equal(await store.record('k', { n: 2, at: at(10) }, later), true);
-      assert.deepEqual(await store.latest('k'), { n: 2, at: at(10) });
-      assert.equal(await store.latest('other'), undefined);
+      assert.deepEqual((await store.tally('k')).latest, { n: 2, at: at(10) });
+      assert.equal((await store.tally('other')).latest, undefined);
     });
 
     it('gives each number to one caller only', async () => {
       assert.equal(await store.record('k', { n: 1, at: at(0) }, later), true);
       assert.equal(await store.record('k', { n: 1, at: at(5) }, later), false);
-      assert.deepEqual(await store.latest('k'), { n: 1, at: at(0) });
+      assert.deepEqual((await store.tally('k')).latest, { n: 1, at: at(0) });
       assert.equal(await store.record('other', { n: 1, at: at(5) }, later), true);
     });
 
@@ -41,20 +41,29 @@ export function attemptStoreContract(implementation: string, setup: () => Promis
     it('forgets attempts up to a number, or all of them', async () => {
       for (let n = 1; n <= 4; n++) await store.record('k', { n, at: at(n) }, later);
       await store.forget('k', 2);
-      assert.deepEqual(await store.latest('k'), { n: 4, at: at(4) });
+      assert.deepEqual((await store.tally('k')).latest, { n: 4, at: at(4) });
       assert.equal(await store.record('k', { n: 1, at: at(9) }, later), true, 'forgotten numbers are free again');
       await store.forget('k');
-      assert.equal(await store.latest('k'), undefined);
+      assert.equal((await store.tally('k')).latest, undefined);
       await store.forget('never-was');
     });
 
     it('releases one attempt alone', async () => {
       for (let n = 1; n <= 3; n++) await store.record('k', { n, at: at(n) }, later);
       await store.release('k', 3);
-      assert.deepEqual(await store.latest('k'), { n: 2, at: at(2) });
+      assert.deepEqual((await store.tally('k')).latest, { n: 2, at: at(2) });
       await store.release('k', 1);
-      assert.deepEqual(await store.latest('k'), { n: 2, at: at(2) });
+      assert.deepEqual((await store.tally('k')).latest, { n: 2, at: at(2) });
       await store.release('k', 99);
+    });
+
+    it('counts the attempts still stored, below a number or all, with the highest of them', async () => {
+      for (let n = 1; n <= 4; n++) await store.record('k', { n, at: at(n) }, later);
+      await store.release('k', 2);
+      assert.deepEqual(await store.tally('k'), { count: 3, latest: { n: 4, at: at(4) } });
+      assert.deepEqual(await store.tally('k', 4), { count: 2, latest: { n: 3, at: at(3) } });
+      assert.deepEqual(await store.tally('k', 1), { count: 0, latest: undefined });
+      assert.deepEqual(await store.tally('other'), { count: 0, latest: undefined });
     });
 
     it('tells whether another attempt overlapped one: a later one, or an earlier one still running', async () => {
@@ -64,7 +73,7 @@ export function attemptStoreContract(implementation: string, setup: () => Promis
       assert.equal(await store.overlapped('k', 2), true, 'attempt 3 came after');
       await store.release('k', 3);
       assert.equal(await store.overlapped('k', 2), false, 'attempt 1 finished before');
-      assert.deepEqual(await store.latest('k'), { n: 2, at: at(2) }, 'a settled attempt stays counted');
+      assert.deepEqual((await store.tally('k')).latest, { n: 2, at: at(2) }, 'a settled attempt stays counted');
       await store.settle('k', 99);
       assert.equal(await store.overlapped('never-was', 1), false);
     });
@@ -72,13 +81,13 @@ export function attemptStoreContract(implementation: string, setup: () => Promis
     describe('odd values are plain values', () => {
       it('finds nothing for operator-like strings', async () => {
         await store.record('plain', { n: 1, at: at(0) }, later);
-        for (const value of ODD_VALUES) assert.equal(await store.latest(value), undefined, value);
+        for (const value of ODD_VALUES) assert.equal((await store.tally(value)).latest, undefined, value);
       });
 
       it('stores and finds odd strings literally', async () => {
         for (const [i, value] of ODD_VALUES.entries()) {
           assert.equal(await store.record(value, { n: 1, at: at(i) }, later), true);
-          assert.deepEqual(await store.latest(value), { n: 1, at: at(i) });
+          assert.deepEqual((await store.tally(value)).latest, { n: 1, at: at(i) });
         }
       });
     });
