@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HashQueue } from '../../src/adapters/hash-queue.js';
 import { ErrorCode } from '../../src/core/errors.js';
-import { accountLockKey } from '../../src/core/throttle/login-lock.js';
+import { accountLockKey, checkUnderLock } from '../../src/core/throttle/login-lock.js';
+import type { AttemptStore } from '../../src/storage/attempts/port.js';
 import type { PasswordHasher } from '../../src/core/ports.js';
 import { createMemoryStorage } from '../../src/storage/memory.js';
 import { token } from '../storage/contracts/fixtures.js';
@@ -88,6 +89,31 @@ describe('the login lock under concurrent guesses', () => {
     const ann = await fx.store.users.findByEmail('', 'ann@example.com');
     assert.ok(ann);
     assert.equal((await fx.store.attempts.tally(accountLockKey(ann))).count, 0, 'nothing left counted');
+  });
+
+  it('refuses a caller whose number fills a gap below an attempt taken meanwhile', async () => {
+    const fx = await createTestService();
+    const key = 'login:race';
+    const store = fx.context.attempts;
+    const at = fx.context.now();
+    const later = new Date(at.getTime() + 3_600_000);
+    for (let n = 1; n <= 4; n++) {
+      await store.record(key, { n, at }, later);
+      await store.settle(key, n);
+    }
+    // This caller read the key while attempt 5 was in flight; 5 was given back, and another caller
+    // took number 6 before this one stored its own: it takes 5, the fifth attempt counted.
+    const stale = await store.tally(key);
+    await store.record(key, { n: 6, at }, later);
+    let looks = 0;
+    const racing: AttemptStore = Object.assign(Object.create(store) as AttemptStore, {
+      tally: (k: string, except?: number) => (looks++ === 0 ? Promise.resolve(stale) : store.tally(k, except)),
+    });
+    let checked = false;
+    const check = async () => (checked = true);
+    await assert.rejects(checkUnderLock({ ...fx.context, attempts: racing }, key, check), { code: ErrorCode.TOO_MANY_ATTEMPTS });
+    assert.equal(checked, false, 'no sixth check ran');
+    assert.equal((await store.tally(key)).count, 5, 'its number was given back');
   });
 
   it('gives back the attempt of a call dropped before its check ran', async () => {

@@ -8,10 +8,11 @@ export type Admission = { admitted: true; n: number } | { admitted: false; retry
 
 /**
  * Counts an attempt of `key` unless `blockedForMs(counted, now)` says to wait. The attempt is stored
- * (a new number, by unique insert) before the caller does anything, and the caller then looks at
- * the attempts counted before its own: of a burst of concurrent callers on any replicas, only those
- * that still leave room go on, and the others give their number back. Attempts older than
- * `windowMs` are forgotten.
+ * (a new number, by unique insert) before the caller does anything, and the caller then counts every
+ * other attempt stored by then, whatever its number (a number given back may be taken again): of
+ * callers racing on any replicas, the last to count sees all the others, so no more go on than the
+ * limit leaves room for; the others give their number back. Attempts older than `windowMs` are
+ * forgotten.
  */
 export async function admitAttempt(
   ctx: CoreContext,

@@ -9,11 +9,11 @@ interface Stored extends Attempt {
 export class MemoryAttemptStore implements AttemptStore {
   private readonly byKey = new Map<string, Map<number, Stored>>();
 
-  async tally(key: string, below = Number.POSITIVE_INFINITY): Promise<Tally> {
+  async tally(key: string, except?: number): Promise<Tally> {
     let count = 0;
     let latest: Stored | undefined;
     for (const attempt of this.byKey.get(key)?.values() ?? []) {
-      if (attempt.n >= below) continue;
+      if (attempt.n === except) continue;
       count++;
       if (!latest || attempt.n > latest.n) latest = attempt;
     }

@@ -26,9 +26,9 @@ export class MongoAttemptStore implements AttemptStore {
     await this.collection.createIndex({ key: 1, n: -1 }, { name: 'key_n' });
   }
 
-  tally(key: string, below?: number): Promise<Tally> {
+  tally(key: string, except?: number): Promise<Tally> {
     return guarded(async () => {
-      const filter = below === undefined ? { key: literal(key) } : { key: literal(key), n: { $lt: below } };
+      const filter = except === undefined ? { key: literal(key) } : { key: literal(key), n: { $ne: except } };
       const [count, doc] = await Promise.all([
         this.collection.countDocuments(filter),
         this.collection.findOne(filter, { sort: { n: -1 }, projection: { n: 1, at: 1 } }),

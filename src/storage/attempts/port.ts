@@ -16,8 +16,8 @@ export interface Tally {
  * once, because recording one is a unique insert, the one write every supported database makes atomic.
  */
 export interface AttemptStore {
-  /** How many attempts of the key are stored numbered below `below` (all of them without), and the highest of those. */
-  tally(key: string, below?: number): Promise<Tally>;
+  /** How many attempts of the key are stored, apart from attempt `except` when given, and the highest of those. */
+  tally(key: string, except?: number): Promise<Tally>;
   /** Records attempt `attempt.n` of the key, kept until `expiresAt`; false when that number was taken first. */
   record(key: string, attempt: Attempt, expiresAt: Date): Promise<boolean>;
   /** Forgets the key's attempts numbered up to `upTo`, or all of them. */
