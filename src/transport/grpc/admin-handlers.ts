@@ -1,6 +1,7 @@
 import type { AdminUser as CoreAdminUser } from '../../core/admin/admin-user.js';
 import type { AdminCore } from '../../core/auth-core.js';
 import { AdminServiceService, type AdminUser } from '../../gen/auth/v1/admin.js';
+import { toUser } from './handlers.js';
 import { grpcService, type GrpcService } from './service.js';
 
 /** auth.v1.AdminService: each RPC a thin translation to the operators' use cases. Served on the admin port only. */
@@ -19,14 +20,5 @@ export function adminGrpcService(admin: AdminCore): GrpcService {
 }
 
 function toAdminUser(user: CoreAdminUser): AdminUser {
-  return {
-    id: user.id,
-    email: user.email,
-    username: user.username ?? '',
-    realm: user.realm,
-    emailVerified: user.emailVerified,
-    created: user.created,
-    disabled: user.disabled,
-    sessions: user.sessions,
-  };
+  return { ...toUser(user), disabled: user.disabled, sessions: user.sessions };
 }

@@ -175,7 +175,8 @@ function toSession(session: CoreSession): Session {
   };
 }
 
-function toUser(user: PublicUser): User {
+/** A user as AuthService answers it, and as AdminService's users begin. */
+export function toUser(user: PublicUser): User {
   return {
     id: user.id,
     email: user.email,
