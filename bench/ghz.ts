@@ -26,9 +26,11 @@ export interface GhzRun {
   total?: number;
   /** Open-loop rate limit; unset means as fast as the server answers. */
   rps?: number;
+  /** Each call's deadline; ghz's default is 20 s. */
+  timeoutMs?: number;
 }
 
-interface GhzReport {
+export interface GhzReport {
   count: number;
   rps: number;
   statusCodeDistribution?: Record<string, number>;
@@ -41,8 +43,9 @@ interface GhzReport {
  * speed ghz gets one core, leaving the rest to the server; at a fixed rate it gets them all, so
  * that its own scheduling adds as little as it can to the latencies. Calls in flight at the end
  * of a timed run are left out of the tally (--duration-stop ignore), not counted as failures.
+ * The report as ghz wrote it, failures included.
  */
-export async function ghz(binary: string, run: GhzRun): Promise<Load> {
+export async function ghzReport(binary: string, run: GhzRun): Promise<GhzReport> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-ghz-'));
   try {
     const dataFile = join(dir, 'data.json');
@@ -55,17 +58,23 @@ export async function ghz(binary: string, run: GhzRun): Promise<Load> {
       '--duration-stop', 'ignore', '--format', 'json', '--output', reportFile,
       ...(run.seconds ? ['--duration', `${run.seconds}s`] : ['--total', String(run.total ?? 1000)]),
       ...(run.rps ? ['--rps', String(Math.round(run.rps))] : []),
+      ...(run.timeoutMs ? ['--timeout', `${run.timeoutMs}ms`] : []),
       run.address,
     ];
     await new Promise<void>((resolve, reject) =>
       execFile(binary, args, { maxBuffer: 1 << 20 }, (err, _stdout, stderr) => (err ? reject(new Error(`ghz failed: ${stderr}`, { cause: err })) : resolve())),
     );
-    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as GhzReport;
-    const ok = report.statusCodeDistribution?.OK ?? 0;
-    const percentile = (p: number) => (report.latencyDistribution?.find((entry) => entry.percentage === p)?.latency ?? NaN) / 1e6;
-    const load = { rps: report.rps, p50Ms: percentile(50), p99Ms: percentile(99), ok, errors: report.count - ok };
-    return expectNoErrors(`ghz ${run.method} on ${run.address}`, load, JSON.stringify(report.errorDistribution ?? {}));
+    return JSON.parse(readFileSync(reportFile, 'utf8')) as GhzReport;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One ghz run as a Load: throws when any call failed. */
+export async function ghz(binary: string, run: GhzRun): Promise<Load> {
+  const report = await ghzReport(binary, run);
+  const ok = report.statusCodeDistribution?.OK ?? 0;
+  const percentile = (p: number) => (report.latencyDistribution?.find((entry) => entry.percentage === p)?.latency ?? NaN) / 1e6;
+  const load = { rps: report.rps, p50Ms: percentile(50), p99Ms: percentile(99), ok, errors: report.count - ok };
+  return expectNoErrors(`ghz ${run.method} on ${run.address}`, load, JSON.stringify(report.errorDistribution ?? {}));
 }

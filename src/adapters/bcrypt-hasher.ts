@@ -56,6 +56,7 @@ export async function createBcryptHasher({ cost, maxQueued, threads = availableP
     // getRounds reads the cost field; it throws only for a string that is no bcrypt hash, which no
     // password matches, so such a hash is never the subject of a rehash.
     needsRehash: (digest) => !digest.startsWith(CURRENT_PREFIX) || bcrypt.getRounds(digest) < cost,
+    refusal: (call) => queue.refusal(call),
     close: () => pool.destroy(),
   };
 }

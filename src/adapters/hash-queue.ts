@@ -14,6 +14,8 @@ export interface HashQueueOptions {
 interface Waiting<T> {
   run: () => Promise<T>;
   call: CallOptions;
+  /** The caller's deadline; Infinity when it gave none. */
+  deadline: number;
   resolve: (value: T) => void;
   reject: (reason: unknown) => void;
   /** Drops the job while it waits: its caller left or its deadline passed. */
@@ -24,15 +26,23 @@ interface Waiting<T> {
 /** Weight of the newest duration in the running average. */
 const SMOOTHING = 0.2;
 
+const overloaded = (retryAfterMs: number): AuthError =>
+  new AuthError(ErrorCode.SERVICE_OVERLOADED, 'too many password checks in progress, try again later', { retryAfterMs: Math.ceil(retryAfterMs) });
+
 /**
- * Admission in front of the hashing pool: shedding instead of queueing. A job is refused at once
- * (SERVICE_OVERLOADED, with how long to wait) when the queue is full or when, at the measured pace,
- * it could not start before its caller's deadline; a waiting job whose caller leaves is dropped
- * (CANCELLED) and never hashed. So a storm costs only the hashes someone will receive.
+ * Admission and order in front of the hashing pool: shedding instead of queueing. Jobs wait in
+ * deadline order (earliest first), so that a caller with time to spare yields to one without it
+ * rather than both missing. A job is refused at once (SERVICE_OVERLOADED, with how long to wait)
+ * when the queue is full, or when, at the measured pace, it or a waiting job that would still have
+ * finished in time behind it would finish after its deadline. A waiting job whose caller leaves is
+ * dropped (CANCELLED), and one whose turn comes too late to finish is shed: neither is hashed. So
+ * a storm costs only the hashes someone will receive.
  */
 export class HashQueue<T> {
+  /** Sorted by deadline; among equal deadlines, by arrival. */
   private readonly waiting: Waiting<T>[] = [];
-  private running = 0;
+  /** When each running job started. */
+  private readonly runningSince: number[] = [];
   private averageJobMs: number;
   private readonly now: () => number;
 
@@ -41,27 +51,33 @@ export class HashQueue<T> {
     this.now = options.now ?? (() => Date.now());
   }
 
-  /** How long a job submitted now would wait before it starts, at the measured pace. */
-  expectedWaitMs(): number {
-    if (this.running < this.options.concurrency && this.waiting.length === 0) return 0;
-    return Math.ceil(((this.waiting.length + 1) * this.averageJobMs) / this.options.concurrency);
+  /**
+   * Why a job for this call would be refused if submitted now, or undefined if it would be taken.
+   * Cheap enough to ask before any other work for the call.
+   */
+  refusal(call: CallOptions = {}): AuthError | undefined {
+    const now = this.now();
+    if (isGone(call, now)) return cancelled();
+    // A free thread takes any job: an idle server answers late rather than not at all.
+    if (this.runningSince.length < this.options.concurrency) return undefined;
+    const deadline = call.deadline ?? Number.POSITIVE_INFINITY;
+    const finishes = this.finishTimes(this.waiting.length + 1, now);
+    if (this.waiting.length < this.options.maxQueued && this.fitsAt(this.insertionIndex(deadline), deadline, finishes)) return undefined;
+    return overloaded(Math.max(this.averageJobMs, (finishes.at(-1) ?? now) - now));
   }
 
   submit(run: () => Promise<T>, call: CallOptions = {}): Promise<T> {
-    if (isGone(call, this.now())) return Promise.reject(cancelled());
-    const waitMs = this.expectedWaitMs();
-    const late = call.deadline !== undefined && waitMs > 0 && this.now() + waitMs + this.averageJobMs > call.deadline;
-    if (this.waiting.length >= this.options.maxQueued || late) {
-      return Promise.reject(
-        new AuthError(ErrorCode.SERVICE_OVERLOADED, 'too many password checks in progress, try again later', {
-          retryAfterMs: Math.max(waitMs, this.averageJobMs),
-        }),
-      );
-    }
+    const refused = this.refusal(call);
+    if (refused) return Promise.reject(refused);
     return new Promise<T>((resolve, reject) => {
+      if (this.runningSince.length < this.options.concurrency) {
+        this.start(run, resolve, reject);
+        return;
+      }
       const job: Waiting<T> = {
         run,
         call,
+        deadline: call.deadline ?? Number.POSITIVE_INFINITY,
         resolve,
         reject,
         drop: () => {
@@ -73,14 +89,48 @@ export class HashQueue<T> {
         },
         deadlineTimer: undefined,
       };
-      this.waiting.push(job);
-      this.pump();
-      // Still waiting: watch for its caller leaving. Only waiting jobs pay for a timer.
-      if (this.waiting.includes(job)) {
-        call.signal?.addEventListener('abort', job.drop, { once: true });
-        if (call.deadline !== undefined) job.deadlineTimer = setTimeout(job.drop, Math.max(0, call.deadline - this.now()));
-      }
+      this.waiting.splice(this.insertionIndex(job.deadline), 0, job);
+      // Watch for its caller leaving. Only waiting jobs pay for a timer.
+      call.signal?.addEventListener('abort', job.drop, { once: true });
+      if (call.deadline !== undefined) job.deadlineTimer = setTimeout(job.drop, Math.max(0, call.deadline - this.now()));
     });
+  }
+
+  /** Where a job with this deadline goes: after every job due no later. */
+  private insertionIndex(deadline: number): number {
+    let index = this.waiting.length;
+    while (index > 0 && (this.waiting[index - 1]?.deadline ?? 0) > deadline) index--;
+    return index;
+  }
+
+  /** When the first `count` jobs in line would finish, at the measured pace: each takes the thread that frees first. */
+  private finishTimes(count: number, now: number): number[] {
+    const free = Array.from({ length: this.options.concurrency }, (_, i) => {
+      const since = this.runningSince[i];
+      return since === undefined ? now : Math.max(now, since + this.averageJobMs);
+    });
+    const finishes: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const slot = free.indexOf(Math.min(...free));
+      const finish = (free[slot] ?? now) + this.averageJobMs;
+      free[slot] = finish;
+      finishes.push(finish);
+    }
+    return finishes;
+  }
+
+  /**
+   * Whether a job due at `deadline`, put in line at `at`, would finish in time without making late
+   * a waiting job behind it that would otherwise have finished in time. `finishes` holds the finish
+   * of each place in line, one more than are waiting: every job behind moves one place down.
+   */
+  private fitsAt(at: number, deadline: number, finishes: number[]): boolean {
+    if ((finishes[at] ?? 0) > deadline) return false;
+    for (let i = at; i < this.waiting.length; i++) {
+      const due = this.waiting[i]?.deadline ?? 0;
+      if ((finishes[i] ?? 0) <= due && (finishes[i + 1] ?? 0) > due) return false;
+    }
+    return true;
   }
 
   private release(job: Waiting<T>): void {
@@ -88,27 +138,31 @@ export class HashQueue<T> {
     clearTimeout(job.deadlineTimer);
   }
 
+  /** Starts jobs while threads are free, shedding those whose callers left or could no longer be answered in time. */
   private pump(): void {
-    while (this.running < this.options.concurrency) {
+    while (this.runningSince.length < this.options.concurrency) {
       const job = this.waiting.shift();
       if (!job) return;
       this.release(job);
-      if (isGone(job.call, this.now())) {
-        job.reject(cancelled());
-        continue;
-      }
-      this.running++;
-      const started = this.now();
-      job.run().then(
-        (value) => {
-          this.averageJobMs += SMOOTHING * (this.now() - started - this.averageJobMs);
-          job.resolve(value);
-        },
-        job.reject,
-      ).finally(() => {
-        this.running--;
-        this.pump();
-      });
+      const now = this.now();
+      if (isGone(job.call, now)) job.reject(cancelled());
+      else if (now + this.averageJobMs > job.deadline) job.reject(overloaded(this.averageJobMs));
+      else this.start(job.run, job.resolve, job.reject);
     }
+  }
+
+  private start(run: () => Promise<T>, resolve: (value: T) => void, reject: (reason: unknown) => void): void {
+    const started = this.now();
+    this.runningSince.push(started);
+    run().then(
+      (value) => {
+        this.averageJobMs += SMOOTHING * (this.now() - started - this.averageJobMs);
+        resolve(value);
+      },
+      reject,
+    ).finally(() => {
+      this.runningSince.splice(this.runningSince.indexOf(started), 1);
+      this.pump();
+    });
   }
 }

@@ -1,10 +1,11 @@
 import type { CallOptions } from './call.js';
+import type { AuthError } from './errors.js';
 
 /** The core's ports to the outside world other than storage (storage ports live in src/storage/). */
 
 /**
  * Hashes and checks passwords; implemented by adapters/bcrypt-hasher.ts. A job whose caller is gone
- * before it starts is dropped (CANCELLED); one that cannot start in time is refused (SERVICE_OVERLOADED).
+ * before it starts is dropped (CANCELLED); one that could not be answered in time is refused (SERVICE_OVERLOADED).
  */
 export interface PasswordHasher {
   hash(password: string, call?: CallOptions): Promise<string>;
@@ -13,6 +14,11 @@ export interface PasswordHasher {
   verifyNothing(password: string, call?: CallOptions): Promise<false>;
   /** Whether a stored hash is weaker than what hash() makes now (a lower cost, an older format). */
   needsRehash(hash: string): boolean;
+  /**
+   * Why a check for this call would be refused now (SERVICE_OVERLOADED, CANCELLED), if it would:
+   * asked before any other work for the call, so that a storm is shed at the cost of a lookup.
+   */
+  refusal(call?: CallOptions): AuthError | undefined;
 }
 
 /** A single-use token for a user's email: a password reset or an email verification. */

@@ -29,6 +29,7 @@ function countChecks(fx: ServiceFixture): { checks: number } {
       return ok;
     },
     needsRehash: (hash) => inner.needsRehash(hash),
+    refusal: (call) => inner.refusal(call),
   };
   return counter;
 }
@@ -144,7 +145,7 @@ describe('shedding instead of queueing', () => {
     assert.deepEqual(await Promise.all(accepted), ['done', 'done', 'done']);
   });
 
-  it('refuses a job that could not start before its deadline', async () => {
+  it('refuses a job that could not finish before its deadline', async () => {
     const now = 1_000_000;
     const queue = new HashQueue<string>({ concurrency: 2, maxQueued: 100, initialJobMs: 100, now: () => now });
     const gates: Array<() => void> = [];
@@ -159,6 +160,78 @@ describe('shedding instead of queueing', () => {
     } finally {
       clearInterval(releasing);
     }
+  });
+
+  /** A queue on a clock the test moves, with jobs that end when the test says. */
+  function heldQueue(concurrency: number) {
+    const clock = { now: 1_000_000 };
+    const queue = new HashQueue<string>({ concurrency, maxQueued: 100, initialJobMs: 100, now: () => clock.now });
+    const started: string[] = [];
+    const gates: Array<() => void> = [];
+    const job = (name: string) => () => {
+      started.push(name);
+      return new Promise<string>((resolve) => gates.push(() => resolve(name)));
+    };
+    /** Ends the oldest running job and lets the queue start the next. */
+    const finishOne = async () => {
+      gates.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    return { clock, queue, started, job, finishOne };
+  }
+
+  it('serves the earliest deadline first', async () => {
+    const { clock, queue, started, job, finishOne } = heldQueue(1);
+    const running = queue.submit(job('running'));
+    const relaxed = queue.submit(job('relaxed'), { deadline: clock.now + 10_000 });
+    const urgent = queue.submit(job('urgent'), { deadline: clock.now + 5_000 });
+    const patient = queue.submit(job('patient'));
+    for (let i = 0; i < 4; i++) await finishOne();
+    assert.deepEqual(await Promise.all([running, relaxed, urgent, patient]), ['running', 'relaxed', 'urgent', 'patient']);
+    assert.deepEqual(started, ['running', 'urgent', 'relaxed', 'patient']);
+  });
+
+  it('refuses a job that would make a waiting job late, and takes it behind that job instead', async () => {
+    const { clock, queue, job, finishOne } = heldQueue(1);
+    // One job runs until ~+100 ms; one waits to finish at ~+200 ms, due at +250 ms.
+    const accepted = [queue.submit(job('running')), queue.submit(job('waiting'), { deadline: clock.now + 250 })];
+    // Due at +210 ms it would go first and finish in time, but push the waiting one to +300 ms.
+    await assert.rejects(queue.submit(job('pushy'), { deadline: clock.now + 210 }), { code: ErrorCode.SERVICE_OVERLOADED });
+    accepted.push(queue.submit(job('behind'), { deadline: clock.now + 400 }));
+    for (let i = 0; i < 3; i++) await finishOne();
+    assert.deepEqual(await Promise.all(accepted), ['running', 'waiting', 'behind']);
+  });
+
+  it('sheds a waiting job whose turn comes too late for it to finish, without running it', async () => {
+    const { clock, queue, started, job, finishOne } = heldQueue(1);
+    const running = queue.submit(job('running'));
+    const late = queue.submit(job('late'), { deadline: clock.now + 250 });
+    const shed = assert.rejects(late, (err: { code?: string; retryAfterMs?: number }) => {
+      assert.equal(err.code, ErrorCode.SERVICE_OVERLOADED);
+      assert.ok((err.retryAfterMs ?? 0) > 0);
+      return true;
+    });
+    clock.now += 200; // the running job took twice the time expected: 50 ms left, a check takes 100+
+    await finishOne();
+    await shed;
+    assert.equal(await running, 'running');
+    assert.deepEqual(started, ['running']);
+  });
+
+  it('gives a free thread any job, however close its deadline', async () => {
+    const { clock, queue, job, finishOne } = heldQueue(1);
+    const tight = queue.submit(job('tight'), { deadline: clock.now + 10 });
+    await finishOne();
+    assert.equal(await tight, 'tight');
+  });
+
+  it('tells before any other work whether a call would be refused', () => {
+    const { clock, queue, job } = heldQueue(1);
+    assert.equal(queue.refusal({ deadline: clock.now + 10 }), undefined, 'a free thread');
+    void queue.submit(job('running'));
+    assert.equal(queue.refusal({ deadline: clock.now + 150 })?.code, ErrorCode.SERVICE_OVERLOADED);
+    assert.equal(queue.refusal({ deadline: clock.now + 250 }), undefined);
+    assert.equal(queue.refusal({ deadline: clock.now - 1 })?.code, ErrorCode.CANCELLED);
   });
 
   it('drops a waiting job whose caller left, without running it', async () => {

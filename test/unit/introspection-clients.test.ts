@@ -22,6 +22,7 @@ function countingHasher() {
     },
     // Client secrets are never rehashed: their hashes are the operator's file.
     needsRehash: () => false,
+    refusal: () => undefined,
   };
   return { hasher, verifications: () => verifications };
 }

@@ -54,6 +54,9 @@ export async function login(ctx: CoreContext, input: LoginInput, call: CallOptio
   const identity = loginIdentity(input);
   if (input.password === '') throw new AuthError(ErrorCode.PASSWORD_REQUIRED, 'password is required');
   const ttlSeconds = resolveTtl(ctx.policy, input.ttlSeconds ?? 0);
+  // Before any store work: in a storm most calls end here.
+  const refused = ctx.hasher.refusal(call);
+  if (refused) throw refused;
 
   const user = await findByIdentity(ctx, realm, identity);
   const lockKey = user ? accountLockKey(user) : unknownIdentifierLockKey(realm, `${identity.field}:${identity.value}`);
