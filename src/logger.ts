@@ -1,6 +1,14 @@
 import { pino } from 'pino';
+import { ErrorCode } from './core/errors.js';
 
 export type Logger = pino.Logger;
+
+/**
+ * The level of a failed call's line, by its error code: a call shed under load is the service
+ * working as meant and is counted in the metrics, while a line for each, in a storm of them, would
+ * spend the CPU the storm is short of.
+ */
+export const failureLevel = (code: string | undefined): 'debug' | 'warn' => (code === ErrorCode.SERVICE_OVERLOADED ? 'debug' : 'warn');
 
 /**
  * JSON logs on stdout. Known secret-bearing keys are censored wherever they appear, as a net

@@ -61,9 +61,9 @@ export class HashQueue<T> {
     // A free thread takes any job: an idle server answers late rather than not at all.
     if (this.runningSince.length < this.options.concurrency) return undefined;
     const deadline = call.deadline ?? Number.POSITIVE_INFINITY;
-    const finishes = this.finishTimes(this.waiting.length + 1, now);
-    if (this.waiting.length < this.options.maxQueued && this.fitsAt(this.insertionIndex(deadline), deadline, finishes)) return undefined;
-    return overloaded(Math.max(this.averageJobMs, (finishes.at(-1) ?? now) - now));
+    const finishAt = this.finishTimes(now);
+    if (this.waiting.length < this.options.maxQueued && this.fitsAt(this.insertionIndex(deadline), deadline, finishAt)) return undefined;
+    return overloaded(Math.max(this.averageJobMs, finishAt(this.waiting.length) - now));
   }
 
   submit(run: () => Promise<T>, call: CallOptions = {}): Promise<T> {
@@ -103,32 +103,29 @@ export class HashQueue<T> {
     return index;
   }
 
-  /** When the first `count` jobs in line would finish, at the measured pace: each takes the thread that frees first. */
-  private finishTimes(count: number, now: number): number[] {
-    const free = Array.from({ length: this.options.concurrency }, (_, i) => {
+  /**
+   * When the job at each place in line would finish, at the measured pace. Every job takes the same
+   * time, so they go round the threads in the order the threads free up.
+   */
+  private finishTimes(now: number): (place: number) => number {
+    const { concurrency } = this.options;
+    const frees = Array.from({ length: concurrency }, (_, i) => {
       const since = this.runningSince[i];
       return since === undefined ? now : Math.max(now, since + this.averageJobMs);
-    });
-    const finishes: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const slot = free.indexOf(Math.min(...free));
-      const finish = (free[slot] ?? now) + this.averageJobMs;
-      free[slot] = finish;
-      finishes.push(finish);
-    }
-    return finishes;
+    }).sort((x, y) => x - y);
+    return (place) => (frees[place % concurrency] ?? now) + (Math.floor(place / concurrency) + 1) * this.averageJobMs;
   }
 
   /**
    * Whether a job due at `deadline`, put in line at `at`, would finish in time without making late
-   * a waiting job behind it that would otherwise have finished in time. `finishes` holds the finish
-   * of each place in line, one more than are waiting: every job behind moves one place down.
+   * a waiting job behind it that would otherwise have finished in time: each of those moves one
+   * place down the line.
    */
-  private fitsAt(at: number, deadline: number, finishes: number[]): boolean {
-    if ((finishes[at] ?? 0) > deadline) return false;
+  private fitsAt(at: number, deadline: number, finishAt: (place: number) => number): boolean {
+    if (finishAt(at) > deadline) return false;
     for (let i = at; i < this.waiting.length; i++) {
       const due = this.waiting[i]?.deadline ?? 0;
-      if ((finishes[i] ?? 0) <= due && (finishes[i + 1] ?? 0) > due) return false;
+      if (finishAt(i) <= due && finishAt(i + 1) > due) return false;
     }
     return true;
   }

@@ -52,6 +52,9 @@ describe('shedding on a real server (bcrypt cost 10)', () => {
     }
     const answered = results.length - refused.length;
     assert.equal((await metric(server, /^auth_tokens_issued_total\{kind="access"\}/)) - issuedBefore, answered);
+    // Counted, not logged one line each: in a storm those lines would cost the CPU it is short of.
+    assert.ok((await metric(server, /^auth_grpc_calls_total\{method="Login",code="RESOURCE_EXHAUSTED"\}/)) >= refused.length);
+    assert.ok(!server.logs().some((line) => line.reason === 'SERVICE_OVERLOADED'), 'no log line per shed call');
   });
 
   it('answers REST 503 with Retry-After when the queue is full', async () => {
@@ -70,6 +73,7 @@ describe('shedding on a real server (bcrypt cost 10)', () => {
       assert.ok(Number(answer.headers.get('retry-after')) >= 1);
       assert.equal(((await answer.json()) as { error: { code: string } }).error.code, 'SERVICE_OVERLOADED');
     }
+    assert.ok(!server.logs().some((line) => line.code === 'SERVICE_OVERLOADED'), 'no log line per shed request');
     await settle();
   });
 

@@ -1,7 +1,7 @@
 import { status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { CallOptions } from '../../core/call.js';
 import { AuthError, ErrorCode, toAuthError } from '../../core/errors.js';
-import type { Logger } from '../../logger.js';
+import { failureLevel, type Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { MALFORMED, OVERSIZED } from './request-decoding.js';
 import type { GrpcCall, UnaryHandler } from './service.js';
@@ -40,17 +40,23 @@ const peerAddress = (peer: string): string => peer.replace(/:\d+$/, '').replace(
 /**
  * What a use case may know of a call. grpc-js emits 'cancelled' when the client cancels or
  * disconnects, not when the deadline passes: the deadline travels as a time for the hashing queue.
+ * It also emits it when the stream closes after the answer, so `detach` stops listening once the
+ * call is answered: an abort then would cost for nothing.
  */
-function callOptionsOf(call: ServerUnaryCall<unknown, unknown>): CallOptions {
+function callOptionsOf(call: ServerUnaryCall<unknown, unknown>): { options: CallOptions; detach: () => void } {
   const controller = new AbortController();
-  call.once('cancelled', () => controller.abort());
+  const abort = () => controller.abort();
+  call.once('cancelled', abort);
   const deadline = Number(call.getDeadline());
   const userAgent = call.metadata.get('user-agent')[0];
   return {
-    signal: controller.signal,
-    deadline: Number.isFinite(deadline) ? deadline : undefined,
-    clientAddress: peerAddress(call.getPeer()),
-    userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+    options: {
+      signal: controller.signal,
+      deadline: Number.isFinite(deadline) ? deadline : undefined,
+      clientAddress: peerAddress(call.getPeer()),
+      userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+    },
+    detach: () => call.removeListener('cancelled', abort),
   };
 }
 
@@ -66,12 +72,10 @@ export function unaryCall(rpcName: string, handler: UnaryHandler<never, unknown>
       const codeName = status[code];
       deps.metrics.grpcCalls.inc({ method: rpcName, code: codeName });
       deps.metrics.grpcDuration.observe({ method: rpcName, code: codeName }, ms / 1000);
-      // Most calls succeed: their line is built only when debug lines are written.
-      if (code === status.OK && !deps.logger.isLevelEnabled('debug')) return;
-      const line = { rpc: rpcName, code: codeName, reason, ms: Math.round(ms * 10) / 10 };
-      if (code === status.INTERNAL) deps.logger.error(line, 'call failed');
-      else if (code === status.OK) deps.logger.debug(line, 'call');
-      else deps.logger.warn(line, 'call failed');
+      const level = code === status.INTERNAL ? 'error' : code === status.OK ? 'debug' : failureLevel(reason);
+      // Most calls succeed: their line is built only when it is written.
+      if (!deps.logger.isLevelEnabled(level)) return;
+      deps.logger[level]({ rpc: rpcName, code: codeName, reason, ms: Math.round(ms * 10) / 10 }, code === status.OK ? 'call' : 'call failed');
     };
     if (deps.isDraining()) {
       const error = new AuthError(ErrorCode.SERVICE_UNAVAILABLE, 'server is shutting down');
@@ -92,25 +96,27 @@ export function unaryCall(rpcName: string, handler: UnaryHandler<never, unknown>
     }
     inFlight.started();
     // Built on first use: ValidateToken, the hot path, never asks, and a signal per call costs.
-    let options: CallOptions | undefined;
+    let built: ReturnType<typeof callOptionsOf> | undefined;
     const grpcCall: GrpcCall = {
       metadata: call.metadata,
       get options() {
-        return (options ??= callOptionsOf(call));
+        return (built ??= callOptionsOf(call)).options;
       },
     };
     handler(call.request as never, grpcCall).then(
       (response) => {
+        built?.detach();
         inFlight.ended();
         finish(status.OK);
         callback(null, response);
       },
       (err: unknown) => {
+        built?.detach();
         inFlight.ended();
         const error = toAuthError(err);
         const serviceError = toServiceError(error);
         // A call dropped because its caller left: counted as what ended it, never as a failed login.
-        const deadline = options?.deadline;
+        const deadline = built?.options.deadline;
         const timedOut = error.code === ErrorCode.CANCELLED && deadline !== undefined && Date.now() >= deadline;
         finish(timedOut ? status.DEADLINE_EXCEEDED : (serviceError.code ?? status.UNKNOWN), error.code);
         callback(serviceError);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Logger } from '../../logger.js';
+import { failureLevel, type Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { watchForDisconnect } from './call.js';
 
@@ -37,7 +37,7 @@ export function observeRequests(app: FastifyInstance, logger: Logger, metrics: M
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     const line = { method: request.method, route, status, ms: Math.round(reply.elapsedTime * 10) / 10, code: failureCodes.get(request) };
     if (status >= 500 && status !== 503) logger.error(line, 'request failed');
-    else if (status >= 400) logger.warn(line, 'request failed');
+    else if (status >= 400) logger[failureLevel(line.code)](line, 'request failed');
     else logger.debug(line, 'request');
   });
 }
