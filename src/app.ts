@@ -11,7 +11,7 @@ import { noIdentityProviders, type IdentityProviders, type Notifier, type Passwo
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createMemoryStorage } from './storage/memory.js';
-import { createMongoStorage, type Patience } from './storage/mongo.js';
+import type { Patience } from './storage/mongo.js';
 import type { Storage } from './storage/storage.js';
 import { CachingTokenStore } from './storage/tokens/cache.js';
 import { CoalescedLastUse } from './storage/tokens/last-use.js';
@@ -92,9 +92,13 @@ export function httpLimitsFrom(config: Config): HttpLimits {
   };
 }
 
-/** The store the configuration names: MongoDB with MONGODB_URI, else the embedded one. */
-export function createStorage(config: Config, logger: Logger, patience: Patience = 'calls'): Storage {
+/**
+ * The store the configuration names: MongoDB with MONGODB_URI, else the embedded one. The driver is
+ * loaded only when used: it adds ~13 MiB to a process that does not need it.
+ */
+export async function createStorage(config: Config, logger: Logger, patience: Patience = 'calls'): Promise<Storage> {
   if (config.MONGODB_URI) {
+    const { createMongoStorage } = await import('./storage/mongo.js');
     return createMongoStorage({ uri: config.MONGODB_URI, dbName: config.MONGODB_DB, logger, sweepIntervalMs: config.SWEEP_INTERVAL_MS, patience });
   }
   logger.warn('MONGODB_URI is not set: using the in-memory store; data does not survive a restart');
@@ -176,7 +180,7 @@ function externalLogin(core: AuthCore, config: Config): HttpRoutes[] {
 /** The composition root: builds every part from the configuration and starts serving. */
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
   const metrics = new Metrics();
-  const storage = createStorage(config, logger);
+  const storage = await createStorage(config, logger);
   const hasher = await createBcryptHasher({ cost: config.BCRYPT_COST, maxQueued: config.HASH_QUEUE_MAX });
   const tls = readTlsMaterial(config);
   let draining = false;

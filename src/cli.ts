@@ -96,7 +96,7 @@ async function importLoopBackCommand(args: string[]): Promise<number> {
   // Stdout carries the summary (or JSON). The store's notices (such as FerretDB's refused TTL index) are
   // the service's business, not the import's: only errors reach stderr.
   const logger = createLogger('error', pino.destination({ dest: 2, sync: true }));
-  const storage = createStorage(config, logger, 'batch');
+  const storage = await createStorage(config, logger, 'batch');
   const source = await openLoopBackSource({
     uri: options.from,
     dbName: options.db,
