@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { CallOptions } from '../core/call.js';
 import type { PasswordHasher } from '../core/ports.js';
 
@@ -27,7 +27,7 @@ export function parseClientSecrets(text: string): Map<string, string> {
   return clients;
 }
 
-const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+const digest = (secret: string): Buffer => hash('sha256', secret, 'buffer');
 
 /**
  * Checks introspection clients' secrets with bcrypt on the service's hashing pool (its queue sheds
