@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthCore } from '../../core/auth-core.js';
 import { checkAccess, identityHeaders, scopesOf } from '../gateway/access.js';
 import { credentialOf, type HeaderValues } from '../gateway/credentials.js';
+import { headerValues } from '../http/header-values.js';
 import type { GatewaySettings } from '../gateway/settings.js';
 import type { HttpRoutes } from '../http/server.js';
 import { noteFailureCode } from '../http/observe.js';
@@ -29,7 +30,7 @@ export function forwardAuthRoutes(core: AuthCore, settings: GatewaySettings): Ht
       url: VERIFY_PATH,
       exposeHeadRoute: false,
       handler: async (request: FastifyRequest<{ Querystring: VerifyQuery }>, reply: FastifyReply) => {
-        const headers: HeaderValues = (name) => request.raw.headersDistinct[name] ?? [];
+        const headers: HeaderValues = (name) => headerValues(request.raw, name);
         const targets = [request.url, ...ORIGINAL_URI_HEADERS.flatMap(headers)];
         const credential = credentialOf(headers, settings.tokenSources, targets);
         const scopes = request.query.scopes;

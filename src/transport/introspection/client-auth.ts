@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import type { CallOptions } from '../../core/call.js';
+import { headerValues } from '../http/header-values.js';
 
 /** Whether a client id and secret are those of an introspection client. */
 export type ClientAuthenticator = (clientId: string, secret: string, call: CallOptions) => Promise<boolean>;
@@ -18,7 +19,7 @@ const BASIC = /^Basic\s+([A-Za-z0-9+/]+={0,2})\s*$/i;
 
 /** The client id and secret of one `Authorization: Basic` header; undefined for anything else. */
 export function basicCredentials(request: FastifyRequest): { id: string; secret: string } | undefined {
-  const values = request.raw.headersDistinct.authorization ?? [];
+  const values = headerValues(request.raw, 'authorization');
   const match = values.length === 1 ? BASIC.exec(values[0] ?? '') : null;
   if (!match?.[1]) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
