@@ -34,13 +34,23 @@ function signalOf(request: FastifyRequest): AbortSignal | undefined {
   return watch?.controller?.signal;
 }
 
-/** What the use cases get to know of a request; the signal is made only if a use case reads it. */
-export function callOf(request: FastifyRequest): CallOptions {
-  return {
-    get signal() {
-      return signalOf(request);
-    },
-    clientAddress: request.ip,
-    userAgent: request.headers['user-agent'],
-  };
+/**
+ * What the use cases get to know of a request; the signal is made only if a use case reads it. A
+ * class, not an object literal with a getter: V8 gives each such literal a hidden class of its own,
+ * which under introspection load left ~100 MiB more resident and cost throughput.
+ */
+class HttpCall implements CallOptions {
+  readonly clientAddress: string;
+  readonly userAgent: string | undefined;
+
+  constructor(private readonly request: FastifyRequest) {
+    this.clientAddress = request.ip;
+    this.userAgent = request.headers['user-agent'];
+  }
+
+  get signal(): AbortSignal | undefined {
+    return signalOf(this.request);
+  }
 }
+
+export const callOf = (request: FastifyRequest): CallOptions => new HttpCall(request);
