@@ -26,6 +26,21 @@ export interface ServerProcess {
  * ports, and resolves once it logs that it started. Uses the embedded store unless `MONGODB_URI` is given.
  */
 export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+  // A port free a moment ago may be taken before the server binds it (another process, or an
+  // outgoing connection's source port): ports picked here are picked again, a few times.
+  const picksPorts = env.GRPC_PORT === undefined && env.HTTP_PORT === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(env);
+    } catch (err) {
+      if (!picksPorts || attempt === PORT_ATTEMPTS || !(err instanceof Error && err.message.includes('EADDRINUSE'))) throw err;
+    }
+  }
+}
+
+const PORT_ATTEMPTS = 3;
+
+async function startServerOnce(env: Record<string, string>): Promise<ServerProcess> {
   const grpcPort = Number(env.GRPC_PORT ?? (await freePort()));
   const httpPort = Number(env.HTTP_PORT ?? (await freePort()));
   const child = spawn(process.execPath, [MAIN], {
