@@ -104,7 +104,15 @@ export class AuthError extends Error {
     message: string,
     options: { retryAfterMs?: number; details?: Readonly<Record<string, string>>; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // An expected outcome (a wrong password, a shed call) needs no stack, and capturing one costs
+    // more than the rest of a refused call's error path; INTERNAL keeps its stack for the log.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (code !== ErrorCode.INTERNAL) Error.stackTraceLimit = 0;
+    try {
+      super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.name = 'AuthError';
     this.code = code;
     this.kind = kindOf[code];

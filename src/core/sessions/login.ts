@@ -50,13 +50,13 @@ export function findByIdentity(ctx: CoreContext, realm: string, identity: LoginI
  * is required, only for a verified email.
  */
 export async function login(ctx: CoreContext, input: LoginInput, call: CallOptions = {}): Promise<LoginResult> {
+  // Before any other work: in a storm most calls end here.
+  const refused = ctx.hasher.refusal(call);
+  if (refused) throw refused;
   const realm = normalizeRealm(input.realm ?? '');
   const identity = loginIdentity(input);
   if (input.password === '') throw new AuthError(ErrorCode.PASSWORD_REQUIRED, 'password is required');
   const ttlSeconds = resolveTtl(ctx.policy, input.ttlSeconds ?? 0);
-  // Before any store work: in a storm most calls end here.
-  const refused = ctx.hasher.refusal(call);
-  if (refused) throw refused;
 
   const user = await findByIdentity(ctx, realm, identity);
   const lockKey = user ? accountLockKey(user) : unknownIdentifierLockKey(realm, `${identity.field}:${identity.value}`);
