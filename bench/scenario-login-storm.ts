@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { connect } from '../test/support/grpc-client.js';
-import { bcryptBaseline } from './baselines.js';
+import { bcryptBaseline, startGrpcBaseline } from './baselines.js';
 import type { Context } from './context.js';
 import { PASSWORD } from './fixtures.js';
 import { ghzReport } from './ghz.js';
@@ -32,6 +32,7 @@ const realEmail = (n: number): string => `real${n}@example.com`;
  * one measured, warm as every other scenario and as the bcrypt baseline.
  */
 export async function loginStormScenario(ctx: Context): Promise<Section> {
+  const floor = await refusalFloor(ctx);
   const service = await startService(ctx);
   const client = connect(service.grpcAddress);
   try {
@@ -46,28 +47,19 @@ export async function loginStormScenario(ctx: Context): Promise<Section> {
 
     const login = (email: string, deadlineMs: number) =>
       client.login({ email, username: '', password: PASSWORD, realm: '', ttlSeconds: 0, includeUser: false }, { deadlineMs });
-    // Each ghz worker sends one call; a call answered OK was answered within its deadline.
-    const sendStorm = () =>
-      ghzReport(ctx.ghz, {
-        address: service.grpcAddress,
-        method: 'Login',
-        data: Array.from({ length: accounts }, (_, i) => ({ email: stormEmail(i), password: PASSWORD })),
-        concurrency: STORM_CALLS,
-        total: STORM_CALLS,
-        timeoutMs: STORM_DEADLINE_MS,
-      });
+    const sendStorm = () => storm(ctx, service.grpcAddress);
     // Measured warm, as every other scenario is: a first storm on the cold process, reported apart.
     const coldReport = await sendStorm();
     await delay(STORM_DEADLINE_MS);
     const stormStarted = Date.now();
-    const storm = sendStorm();
+    const measured = sendStorm();
     const real = Promise.allSettled(
       Array.from({ length: REAL_CALLS }, async (_, i) => {
         await delay((i * STORM_DEADLINE_MS) / REAL_CALLS);
         await login(realEmail(i), REAL_DEADLINE_MS);
       }),
     );
-    const stormReport = await storm;
+    const stormReport = await measured;
     const stormEnded = Date.now();
     const realResults = await real;
     // The second after the storm's deadline: nothing should be left to hash.
@@ -87,6 +79,8 @@ export async function loginStormScenario(ctx: Context): Promise<Section> {
         { subject: `bcrypt.compare alone, ${ctx.cpus} threads`, rps: bcrypt.rps },
         { subject: `storm Logins answered OK within ${STORM_DEADLINE_MS} ms`, rps: goodput, ratio: goodput / bcryptInDeadline },
         { subject: 'the same, in the first storm on the cold process', rps: coldGoodput, ratio: coldGoodput / bcryptInDeadline },
+        { subject: 'grpc-js alone refusing every storm call at once: CPU for the storm (% of one core)', cpuPercent: 100 * floor.warm },
+        { subject: 'the same, first storm on its cold process', cpuPercent: 100 * floor.cold },
         { subject: `real Logins (${REAL_DEADLINE_MS} ms deadline) succeeded, of ${REAL_CALLS}`, rps: realOk },
         { subject: 'service CPU in the second after the storm (% of one core)', cpuPercent: idleCpu },
       ],
@@ -105,11 +99,41 @@ export async function loginStormScenario(ctx: Context): Promise<Section> {
       ],
       notes: [
         `storm answers: ${codes.map(([code, count]) => `${code} ${count}`).join(', ')}; ghz ended ${stormEnded - stormStarted} ms after it was started`,
+        `the floor leaves the hashing threads ${(ctx.cpus - floor.warm).toFixed(2)} of the ${ctx.cpus} cores' second: at most ${((ctx.cpus - floor.warm) / ctx.cpus).toFixed(2)}× if nothing else ran, not even ghz (the floor: the service's Login decoded and refused with the status it sheds with, by a grpc-js server with its options and nothing else, baselines/grpc-empty.mjs)`,
         `${accounts} storm accounts with ${LOGINS_PER_ACCOUNT} Logins each, so that no account's lock refuses them; the storm from ghz (${STORM_CALLS} workers, one connection), the real Logins from a grpc-js client in the bench process`,
       ],
     };
   } finally {
     client.close();
     await service.stop();
+  }
+}
+
+/** The storm as ghz sends it: each worker one call; a call answered OK was answered within its deadline. */
+function storm(ctx: Context, address: string) {
+  return ghzReport(ctx.ghz, {
+    address,
+    method: 'Login',
+    data: Array.from({ length: STORM_CALLS / LOGINS_PER_ACCOUNT }, (_, i) => ({ email: stormEmail(i), password: PASSWORD })),
+    concurrency: STORM_CALLS,
+    total: STORM_CALLS,
+    timeoutMs: STORM_DEADLINE_MS,
+  });
+}
+
+/** CPU seconds a grpc-js server that refuses every Login at once spends on a storm: cold, then warm. */
+async function refusalFloor(ctx: Context): Promise<{ cold: number; warm: number }> {
+  const baseline = await startGrpcBaseline();
+  try {
+    const measure = async () => {
+      const before = cpuSeconds(baseline.pid);
+      await storm(ctx, baseline.address);
+      return cpuSeconds(baseline.pid) - before;
+    };
+    const cold = await measure();
+    await delay(STORM_DEADLINE_MS);
+    return { cold, warm: await measure() };
+  } finally {
+    await baseline.stop();
   }
 }
