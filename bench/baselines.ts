@@ -11,6 +11,12 @@ export async function startGrpcBaseline(): Promise<Child & { address: string }> 
   return { ...child, address: `127.0.0.1:${String(child.ready.port)}` };
 }
 
+/** The memory floor: Node.js with grpc-js and Fastify, REST validation answering a constant; `url` is its HTTP address. */
+export async function startRestBaseline(): Promise<Child & { url: string }> {
+  const child = await spawnReady(process.execPath, [script('rest-empty.mjs')], { PORT: '0' }, (line) => line.msg === 'baseline started');
+  return { ...child, url: String(child.ready.url) };
+}
+
 /**
  * bcrypt.compare alone at the service's cost on every core: a libuv pool of one thread per core,
  * kept busy with twice as many calls in flight. Runs once for ctx.seconds after a warm-up.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcrypt';
 import { startMongo } from '../test/support/mongo.js';
+import { startRestBaseline } from './baselines.js';
 import type { Context } from './context.js';
 import { seedGrpc } from './fixtures.js';
 import { httpLoad, type HttpRun } from './http-load.js';
@@ -132,6 +133,7 @@ export const peersValidateScenario = (ctx: Context): Promise<Section> =>
       const hydra = await started(startHydra());
       const clients = await started(introspectionClientsFile());
       const embedded = await started(startService(ctx, undefined, { INTROSPECTION_CLIENTS_FILE: clients.path }));
+      const floor = await started(startRestBaseline());
       // A process of its own: memory that a full-speed gRPC run leaves resident would count as REST's.
       const embeddedGrpc = await started(startService(ctx));
       const onFerret = await started(startService(ctx, { uri: mongo.uri, dbName: mongo.newDbName() }));
@@ -144,7 +146,7 @@ export const peersValidateScenario = (ctx: Context): Promise<Section> =>
       const grpcTokens = await seedGrpc(embeddedGrpc.grpcAddress, USERS, TOKENS_PER_USER);
       const ferretTokens = await seedGrpc(onFerret.grpcAddress, USERS, TOKENS_PER_USER);
       const cachedTokens = await seedGrpc(cached.grpcAddress, USERS, TOKENS_PER_USER);
-      const idle = [kratos, hydra, embedded].map((server) => rssMiB(server.pid));
+      const idle = [kratos, hydra, embedded, floor].map((server) => rssMiB(server.pid));
 
       const grpc: Subject = {
         label: 'ours gRPC ValidateToken (embedded)',
@@ -160,6 +162,11 @@ export const peersValidateScenario = (ctx: Context): Promise<Section> =>
         grpc,
         ourRest('FerretDB', onFerret, ferretTokens, databasePid),
         ourRest(`FerretDB, TOKEN_CACHE_TTL_MS=${CACHE_TTL_MS}`, cached, cachedTokens, databasePid),
+        httpSubject('floor: Node.js, grpc-js and Fastify answering a constant', [floor.pid], {
+          url: `${floor.url}/api/tokens/validate`,
+          method: 'POST',
+          requests: tokens.map((token) => ({ headers: { authorization: token } })),
+        }),
       ];
       const peaks = new Map<Subject, number>();
       const measure = (subject: Subject) => async () => {
@@ -173,9 +180,9 @@ export const peersValidateScenario = (ctx: Context): Promise<Section> =>
       const loads = await bestOf<Load[]>(ctx.rounds, subjects.map(measure));
 
       const rows = subjects.map((subject, index) => row(subject.label, loads[index] as Load, { peakRssMiB: peaks.get(subject) }));
-      const [kratosRow, oursRow, hydraRow, introspectRow, , ferretRow] = rows as [Row, Row, Row, Row, Row, Row, Row];
+      const [kratosRow, oursRow, hydraRow, introspectRow, , ferretRow, , floorRow] = rows as [Row, Row, Row, Row, Row, Row, Row, Row];
       const fasterPeer = Math.max(kratosRow.rps ?? 0, hydraRow.rps ?? 0);
-      for (const ours of rows.filter((r) => r.subject.startsWith('ours'))) ours.ratio = ratio(ours.rps, fasterPeer);
+      for (const ours of rows.filter((r) => r.subject.startsWith('ours') || r === floorRow)) ours.ratio = ratio(ours.rps, fasterPeer);
       const lightestPeer = Math.min(kratosRow.peakRssMiB ?? Infinity, hydraRow.peakRssMiB ?? Infinity);
       return {
         title: `${TITLE} (in-memory SQLite), over HTTP`,
@@ -197,7 +204,8 @@ export const peersValidateScenario = (ctx: Context): Promise<Section> =>
             `gRPC row: ${validateClient(ctx)}. Best of ${ctx.rounds} alternating runs of ${ctx.seconds} s; ratio = ours over the faster peer`,
           `CPU is the server's, all threads; on FerretDB it adds FerretDB's own process${databasePid === undefined ? ' (not here: MONGODB_URI names an external server, whose CPU is not counted)' : ''}, ` +
             'as the peers\' SQLite runs inside theirs. Peak RSS is the server\'s alone',
-          `RSS idle after seeding: Kratos ${idle[0]?.toFixed(0)} MiB, Hydra ${idle[1]?.toFixed(0)} MiB, ours (embedded) ${idle[2]?.toFixed(0)} MiB`,
+          `RSS idle after seeding: Kratos ${idle[0]?.toFixed(0)} MiB, Hydra ${idle[1]?.toFixed(0)} MiB, ours (embedded) ${idle[2]?.toFixed(0)} MiB, the floor ${idle[3]?.toFixed(0)} MiB`,
+          `the floor row (baselines/rest-empty.mjs) is the least a Node.js service with both transports holds under this load: a gRPC server with nothing on it and the REST route answering a constant, no store, no hashing threads; its peak RSS ${floorRow.peakRssMiB?.toFixed(0)} MiB against Hydra's ${hydraRow.peakRssMiB?.toFixed(0)} and Kratos's ${kratosRow.peakRssMiB?.toFixed(0)}`,
           'Kratos: whoami with X-Session-Token, session.whoami.required_aal aal1; Hydra: introspection of opaque client_credentials tokens (form body token=…, its admin port unauthenticated); ours: the token in Authorization, and /oauth/introspect with the same form body and HTTP Basic client authentication (RFC 7662 §2.1)',
         ],
       };
