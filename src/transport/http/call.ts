@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallOptions } from '../../core/call.js';
 
 /** A request's abort signal, made only when a use case reads it (one that hashes): a signal per request costs. */
@@ -7,7 +7,17 @@ interface Watch {
   gone: boolean;
 }
 
-const watches = new WeakMap<FastifyRequest, Watch>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by watchForDisconnect. */
+    disconnectWatch: Watch | null;
+  }
+}
+
+/** Makes room for a watch on every request: one shape for all of them, and no side table per request. */
+export function addDisconnectWatch(app: FastifyInstance): void {
+  app.decorateRequest('disconnectWatch', null);
+}
 
 /**
  * Notes when the client goes away before its answer is written, so that the use case drops work
@@ -15,8 +25,8 @@ const watches = new WeakMap<FastifyRequest, Watch>();
  */
 export function watchForDisconnect(request: FastifyRequest, reply: FastifyReply, onGone: () => void): void {
   const watch: Watch = { controller: undefined, gone: false };
-  watches.set(request, watch);
-  reply.raw.once('close', () => {
+  request.disconnectWatch = watch;
+  reply.raw.on('close', () => {
     if (reply.raw.writableFinished) return;
     watch.gone = true;
     watch.controller?.abort();
@@ -26,7 +36,7 @@ export function watchForDisconnect(request: FastifyRequest, reply: FastifyReply,
 
 /** The request's abort signal, made on first use. */
 function signalOf(request: FastifyRequest): AbortSignal | undefined {
-  const watch = watches.get(request);
+  const watch = request.disconnectWatch;
   if (watch && !watch.controller) {
     watch.controller = new AbortController();
     if (watch.gone) watch.controller.abort();
