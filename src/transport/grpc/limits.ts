@@ -20,14 +20,10 @@ export interface GrpcLimits {
   maxConnectionAgeGraceMs: number;
 }
 
-/** Answers are server-made and small; the cap catches a bug, not a client. */
-const MAX_SEND_MESSAGE_BYTES = 64 * 1024;
-
-/** The grpc-js Server constructor options that enforce `limits`. */
+/** The grpc-js Server constructor options of this service: those that enforce `limits`, and channelz off. */
 export function grpcServerOptions(limits: GrpcLimits): ServerOptions {
   const options: ServerOptions = {
     'grpc.max_receive_message_length': limits.maxMessageBytes,
-    'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
     'grpc.max_concurrent_streams': limits.maxConcurrentStreams,
     'grpc-node.max_session_memory': limits.maxSessionMemoryMb,
     'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
