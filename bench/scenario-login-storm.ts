@@ -14,6 +14,7 @@ const REAL_CALLS = 20;
 const REAL_DEADLINE_MS = 3000;
 /** Logins per storm account and storm: under LOGIN_MAX_FAILURES, so that the lock (counted before checks) never refuses them. */
 const LOGINS_PER_ACCOUNT = 4;
+const STORM_ACCOUNTS = STORM_CALLS / LOGINS_PER_ACCOUNT;
 const GOODPUT_TARGET = 0.8;
 const REAL_SUCCESS_TARGET = 0.9;
 /** "Idle": the service's CPU in the second after the storm, in % of one core. */
@@ -36,10 +37,9 @@ export async function loginStormScenario(ctx: Context): Promise<Section> {
   const service = await startService(ctx);
   const client = connect(service.grpcAddress);
   try {
-    const accounts = STORM_CALLS / LOGINS_PER_ACCOUNT;
-    for (let n = 0; n < accounts; n += 8) {
+    for (let n = 0; n < STORM_ACCOUNTS; n += 8) {
       await Promise.all(
-        Array.from({ length: Math.min(8, accounts - n) }, (_, i) => client.createUser({ email: stormEmail(n + i), username: '', password: PASSWORD, realm: '' })),
+        Array.from({ length: Math.min(8, STORM_ACCOUNTS - n) }, (_, i) => client.createUser({ email: stormEmail(n + i), username: '', password: PASSWORD, realm: '' })),
       );
     }
     for (let n = 0; n < REAL_CALLS; n++) await client.createUser({ email: realEmail(n), username: '', password: PASSWORD, realm: '' });
@@ -100,7 +100,7 @@ export async function loginStormScenario(ctx: Context): Promise<Section> {
       notes: [
         `storm answers: ${codes.map(([code, count]) => `${code} ${count}`).join(', ')}; ghz ended ${stormEnded - stormStarted} ms after it was started`,
         `the floor leaves the hashing threads ${(ctx.cpus - floor.warm).toFixed(2)} of the ${ctx.cpus} cores' second: at most ${((ctx.cpus - floor.warm) / ctx.cpus).toFixed(2)}× if nothing else ran, not even ghz (the floor: the service's Login decoded and refused with the status it sheds with, by a grpc-js server with its options and nothing else, baselines/grpc-empty.mjs)`,
-        `${accounts} storm accounts with ${LOGINS_PER_ACCOUNT} Logins each, so that no account's lock refuses them; the storm from ghz (${STORM_CALLS} workers, one connection), the real Logins from a grpc-js client in the bench process`,
+        `${STORM_ACCOUNTS} storm accounts with ${LOGINS_PER_ACCOUNT} Logins each, so that no account's lock refuses them; the storm from ghz (${STORM_CALLS} workers, one connection), the real Logins from a grpc-js client in the bench process`,
       ],
     };
   } finally {
@@ -114,7 +114,7 @@ function storm(ctx: Context, address: string) {
   return ghzReport(ctx.ghz, {
     address,
     method: 'Login',
-    data: Array.from({ length: STORM_CALLS / LOGINS_PER_ACCOUNT }, (_, i) => ({ email: stormEmail(i), password: PASSWORD })),
+    data: Array.from({ length: STORM_ACCOUNTS }, (_, i) => ({ email: stormEmail(i), password: PASSWORD })),
     concurrency: STORM_CALLS,
     total: STORM_CALLS,
     timeoutMs: STORM_DEADLINE_MS,
