@@ -25,8 +25,11 @@ const realEmail = (n: number): string => `real${n}@example.com`;
 
 /**
  * Scenario "login storm": 1000 Logins at once with 1 s deadlines, and 20 real Logins with 3 s
- * deadlines sent during it. Goodput is what bcrypt alone could do in that second; after the storm
- * the CPU must go idle at once, not keep hashing for callers that have gone. ghz sends the storm:
+ * deadlines sent during it. Goodput, the Logins answered OK in time within the storm's second, is
+ * set against what bcrypt alone does in a second. The real Logins answered in that second count:
+ * they use the same threads (the first are sent as ghz starts, and hashed before its calls arrive
+ * tens of ms later), so counting only the storm's would charge the service for serving them. After
+ * the storm the CPU must go idle at once, not keep hashing for callers that have gone. ghz sends the storm:
  * the load generator shares the two cores, and grpc-js would take a third of their second to send it.
  * The storm is sent twice: the first, on a process that has not yet served a Login, is reported
  * apart (its refusals cost about twice as much CPU while V8 compiles their path); the second is the
@@ -53,10 +56,12 @@ export async function loginStormScenario(ctx: Context): Promise<Section> {
     await delay(STORM_DEADLINE_MS);
     const stormStarted = Date.now();
     const measured = sendStorm();
+    // Each real Login's answer time after the storm was started, for those answered OK.
     const real = Promise.allSettled(
       Array.from({ length: REAL_CALLS }, async (_, i) => {
         await delay((i * STORM_DEADLINE_MS) / REAL_CALLS);
         await login(realEmail(i), REAL_DEADLINE_MS);
+        return Date.now() - stormStarted;
       }),
     );
     const stormReport = await measured;
@@ -69,7 +74,9 @@ export async function loginStormScenario(ctx: Context): Promise<Section> {
     const idleCpu = 100 * (cpuSeconds(service.pid) - cpuBefore);
 
     const codes = Object.entries(stormReport.statusCodeDistribution ?? {});
-    const goodput = stormReport.statusCodeDistribution?.OK ?? 0;
+    const stormOk = stormReport.statusCodeDistribution?.OK ?? 0;
+    const realOkInStorm = realResults.filter((r) => r.status === 'fulfilled' && r.value <= STORM_DEADLINE_MS).length;
+    const goodput = stormOk + realOkInStorm;
     const coldGoodput = coldReport.statusCodeDistribution?.OK ?? 0;
     const bcryptInDeadline = (bcrypt.rps * STORM_DEADLINE_MS) / 1000;
     const realOk = realResults.filter((r) => r.status === 'fulfilled').length;
@@ -77,8 +84,9 @@ export async function loginStormScenario(ctx: Context): Promise<Section> {
       title: `Login storm: ${STORM_CALLS} Logins at once with ${STORM_DEADLINE_MS} ms deadlines (cost ${ctx.bcryptCost}, ${ctx.cpus} cores)`,
       rows: [
         { subject: `bcrypt.compare alone, ${ctx.cpus} threads`, rps: bcrypt.rps },
-        { subject: `storm Logins answered OK within ${STORM_DEADLINE_MS} ms`, rps: goodput, ratio: goodput / bcryptInDeadline },
-        { subject: 'the same, in the first storm on the cold process', rps: coldGoodput, ratio: coldGoodput / bcryptInDeadline },
+        { subject: `Logins answered OK in time within the storm's ${STORM_DEADLINE_MS} ms (the storm's and the real ones)`, rps: goodput, ratio: goodput / bcryptInDeadline },
+        { subject: "… of them the storm's", rps: stormOk, ratio: stormOk / bcryptInDeadline },
+        { subject: 'the same in the first storm, on the cold process (no real Logins during it)', rps: coldGoodput, ratio: coldGoodput / bcryptInDeadline },
         { subject: 'grpc-js alone refusing every storm call at once: CPU for the storm (% of one core)', cpuPercent: 100 * floor.warm },
         { subject: 'the same, first storm on its cold process', cpuPercent: 100 * floor.cold },
         { subject: `real Logins (${REAL_DEADLINE_MS} ms deadline) succeeded, of ${REAL_CALLS}`, rps: realOk },
@@ -87,7 +95,7 @@ export async function loginStormScenario(ctx: Context): Promise<Section> {
       checks: [
         {
           target: `storm goodput ≥ ${GOODPUT_TARGET}× what bcrypt alone does in ${STORM_DEADLINE_MS} ms`,
-          measured: `${goodput} vs ${bcryptInDeadline.toFixed(1)} (${(goodput / bcryptInDeadline).toFixed(2)}×)`,
+          measured: `${goodput} (${stormOk} + ${realOkInStorm} real) vs ${bcryptInDeadline.toFixed(1)} (${(goodput / bcryptInDeadline).toFixed(2)}×)`,
           met: goodput >= GOODPUT_TARGET * bcryptInDeadline,
         },
         { target: `CPU idle within 1 s after the storm (< ${IDLE_CPU_PERCENT} % of a core)`, measured: `${idleCpu.toFixed(0)} %`, met: idleCpu < IDLE_CPU_PERCENT },
